@@ -1,0 +1,1 @@
+"""Event types and the append-only event store."""

@@ -1,0 +1,63 @@
+"""Engines for the two backends: URL normalisation and SQLite's transaction fixes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+WRITE_OPTION = "timeline_write"
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://` gets our driver (psycopg 3); an explicit driver is kept."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str, *, application_name: str = "timeline", **kwargs: Any) -> Engine:
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        _fix_sqlite_transactions(engine)
+        return engine
+    if make_url(url).get_backend_name() != "postgresql":
+        raise ValueError(f"unsupported database URL {url!r}: use sqlite:/// or postgresql://")
+    return create_engine(
+        url,
+        connect_args={"application_name": application_name, "connect_timeout": 5},
+        pool_pre_ping=True,
+        **kwargs,
+    )
+
+
+def _fix_sqlite_transactions(engine: Engine) -> None:
+    """Let SQLAlchemy, not pysqlite, issue BEGIN, and make writers BEGIN IMMEDIATE.
+
+    pysqlite's own implicit transactions start lazily and as DEFERRED, so two
+    writers can both read the head and then fight over the write lock. An
+    IMMEDIATE transaction takes the write lock first: appends are serialised
+    and a reader in WAL mode is never blocked.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(WRITE_OPTION):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")

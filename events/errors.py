@@ -1,0 +1,86 @@
+"""Why a write or a read was refused, independent of any transport.
+
+The HTTP layer turns these into RFC 9457 problems; the CLI prints them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one value, located by a JSON Pointer."""
+
+    path: str
+    message: str
+
+    def prefixed(self, prefix: str) -> FieldError:
+        return FieldError(prefix + self.path, self.message)
+
+
+class TimelineError(Exception):
+    """Base of the refusals the service reports to its callers."""
+
+    status = 400
+    title = "Bad request"
+    kind = "bad-request"
+
+    def __init__(
+        self,
+        detail: str,
+        errors: list[FieldError] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+        self.extra: dict[str, Any] = extra
+
+    def at_index(self, index: int, prefix: str) -> TimelineError:
+        """The same refusal, located in event `index` of a batch."""
+        copy = type(self)(
+            self.detail,
+            [e.prefixed(prefix) for e in self.errors],
+            **self.extra,
+        )
+        copy.extra["index"] = index
+        return copy
+
+
+class InvalidInput(TimelineError):
+    status = 422
+    title = "Invalid input"
+    kind = "validation"
+
+
+class Conflict(TimelineError):
+    status = 409
+    title = "Conflict"
+    kind = "conflict"
+
+
+class NotFound(TimelineError):
+    status = 404
+    title = "Not found"
+    kind = "not-found"
+
+
+class PayloadTooLarge(TimelineError):
+    status = 413
+    title = "Payload too large"
+    kind = "payload-too-large"
+
+
+@dataclass
+class ErrorList:
+    """Collects field errors so that one answer reports all of them."""
+
+    errors: list[FieldError] = field(default_factory=list)
+
+    def add(self, path: str, message: str) -> None:
+        self.errors.append(FieldError(path, message))
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)

@@ -1,0 +1,114 @@
+"""Strict JSON input: what the contract refuses that `json.loads` lets through.
+
+`json.loads` accepts duplicate keys (the last wins), `NaN` and `Infinity`,
+numbers that overflow to infinity, lone surrogates from `\\ud800` escapes,
+U+0000 and integers of any size. Each of those is a 422 here, reported with
+the JSON Pointer of the offending value.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from events.errors import FieldError, InvalidInput
+
+MAX_SAFE_INTEGER = 2**53 - 1
+_FORBIDDEN_CHARS = re.compile("[\x00\ud800-\udfff]")
+
+
+class _DuplicateKeyObject(dict[str, Any]):
+    """An object in which a key appeared twice; the walk reports it with its path."""
+
+    duplicate_key: str
+
+
+def _pairs_to_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            marked = _DuplicateKeyObject(obj)
+            marked.duplicate_key = key
+            return marked
+        obj[key] = value
+    return obj
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def pointer_token(key: str | int) -> str:
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """Parse one JSON document strictly; raise InvalidInput on any refused form."""
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(
+                "The body is not valid UTF-8.",
+                [FieldError("", f"invalid UTF-8 at byte {exc.start}")],
+            ) from None
+    else:
+        text = raw
+    try:
+        value = json.loads(text, object_pairs_hook=_pairs_to_object, parse_constant=_refuse_constant)
+    except ValueError as exc:
+        raise InvalidInput("The body is not valid JSON.", [FieldError("", str(exc))]) from None
+    errors: list[FieldError] = []
+    normalised = _walk(value, "", errors)
+    if errors:
+        raise InvalidInput("The JSON holds values the contract refuses.", errors)
+    return normalised
+
+
+def _walk(value: Any, path: str, errors: list[FieldError]) -> Any:
+    """Check every value and return it with integral floats made integers.
+
+    JCS writes the float 5.0 as `5`; storing it as the integer 5 makes what we
+    serve, what we hash and what an auditor recomputes agree byte for byte.
+    """
+    if isinstance(value, dict):
+        if isinstance(value, _DuplicateKeyObject):
+            errors.append(
+                FieldError(
+                    path + "/" + pointer_token(value.duplicate_key),
+                    f"the key {value.duplicate_key!r} appears more than once",
+                )
+            )
+            return value
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            child = path + "/" + pointer_token(key)
+            if _FORBIDDEN_CHARS.search(key):
+                errors.append(FieldError(child, "keys may not hold U+0000 or lone surrogates"))
+            out[key] = _walk(item, child, errors)
+        return out
+    if isinstance(value, list):
+        return [_walk(item, f"{path}/{i}", errors) for i, item in enumerate(value)]
+    if isinstance(value, str):
+        if _FORBIDDEN_CHARS.search(value):
+            errors.append(FieldError(path, "strings may not hold U+0000 or lone surrogates"))
+        return value
+    if value is None:
+        errors.append(FieldError(path, "null is not accepted: omit an optional key instead"))
+        return value
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            errors.append(FieldError(path, "integers must lie within ±(2^53 − 1)"))
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            errors.append(FieldError(path, "numbers must be finite"))
+            return value
+        if value.is_integer() and abs(value) <= MAX_SAFE_INTEGER:
+            return int(value)
+        return value
+    raise TypeError(f"unexpected JSON value {value!r}")  # pragma: no cover

@@ -1,0 +1,377 @@
+"""EventStore: the only code that writes the events table.
+
+An append takes the backend's write lock, reads the head, checks each event
+against the log (`events.rules`), stamps position, version, recorded_at and
+the hash chain, inserts, and runs the append hooks, all in one transaction.
+Later features (read models, notifications, Merkle nodes) join that
+transaction by registering an `AppendHook`, without touching this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from sqlalchemy import Connection, Engine, func, insert, or_, select, text
+
+from events.canonical import canonical, canonical_scalar
+from events.database import WRITE_OPTION, is_sqlite
+from events.drafts import Draft
+from events.envelope import GENESIS_HASH, StoredEvent, content_text, seal
+from events.errors import Conflict, InvalidInput, TimelineError
+from events.instants import ONE_MICROSECOND, format_instant, parse_instant
+from events.rules import Known, check_append
+from events.tables import events as events_table
+from events.types import RETRACTED, SCHEMA_VERSION
+
+# Any constant works; it only has to be the same for every process.
+APPEND_LOCK_KEY = 0x71AE11E  # "timeline"
+
+
+class AppendHook(Protocol):
+    """Runs inside the append transaction, after the new rows are inserted."""
+
+    def __call__(self, conn: Connection, appended: Sequence[StoredEvent]) -> None: ...
+
+
+AfterCommit = Callable[[Sequence[StoredEvent]], None]
+
+
+@dataclass(frozen=True)
+class Head:
+    position: int
+    hash: str
+    recorded_at: str
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    events: list[StoredEvent]  # in request order; already stored ones included
+    stored: int  # how many were new
+
+
+@dataclass(frozen=True)
+class Page:
+    events: list[StoredEvent]
+    next_after: int | None
+
+
+@dataclass
+class _BatchView:
+    """The log as the rules see it: the table plus this batch's earlier events."""
+
+    conn: Connection
+    pending: dict[str, StoredEvent] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)
+
+    def find(self, event_id: str) -> Known | None:
+        if event_id in self.pending:
+            return _known(self.pending[event_id])
+        row = self.conn.execute(select(events_table.c.body).where(events_table.c.id == event_id)).first()
+        return _known(StoredEvent.from_body(row.body)) if row else None
+
+    def correctors_of(self, event_id: str) -> list[Known]:
+        rows = self.conn.execute(
+            select(events_table.c.body)
+            .where(events_table.c.corrects == event_id)
+            .order_by(events_table.c.position)
+        )
+        found = [_known(StoredEvent.from_body(row.body)) for row in rows]
+        found += [_known(e) for e in self.pending.values() if e.corrects == event_id]
+        return found
+
+    def version_of(self, subject: str) -> int:
+        if subject not in self.versions:
+            self.versions[subject] = (
+                self.conn.execute(
+                    select(func.max(events_table.c.version)).where(events_table.c.subject == subject)
+                ).scalar()
+                or 0
+            )
+        return self.versions[subject]
+
+    def add(self, event: StoredEvent) -> None:
+        self.pending[event.id] = event
+        self.versions[event.subject] = event.version
+
+
+def _known(event: StoredEvent) -> Known:
+    return Known(event.id, event.type, event.subject, event.data, event.corrects)
+
+
+class EventStore:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        hooks: Sequence[AppendHook] = (),
+        after_commit: Sequence[AfterCommit] = (),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.engine = engine
+        self.hooks = list(hooks)
+        self.after_commit = list(after_commit)
+        self._clock = clock
+
+    # -- writing -------------------------------------------------------------
+
+    def append(self, items: Sequence[Draft | InvalidInput], *, batch: bool = True) -> AppendResult:
+        """Append drafts atomically; an InvalidInput in the list fails the batch at its place.
+
+        Events are checked one by one in order, so the answer is the first
+        failure, whatever its kind.
+        """
+        if not items:
+            raise InvalidInput("A batch holds 1 to 1,000 events.")
+        if isinstance(items[0], InvalidInput):
+            raise items[0]
+        with self.engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                if not is_sqlite(self.engine):
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
+                result, appended = self._append_locked(conn, items, batch)
+                if appended:
+                    conn.execute(insert(events_table), [_row(e) for e in appended])
+                    for hook in self.hooks:
+                        hook(conn, appended)
+        if appended:
+            for callback in self.after_commit:
+                callback(appended)
+        return result
+
+    def _append_locked(
+        self, conn: Connection, items: Sequence[Draft | InvalidInput], batch: bool
+    ) -> tuple[AppendResult, list[StoredEvent]]:
+        head = self._head(conn)
+        now = self._clock()
+        recorded = now if head is None else max(now, parse_instant(head.recorded_at) + ONE_MICROSECOND)
+        recorded_at = format_instant(recorded)
+        prev_hash = head.hash if head else GENESIS_HASH
+        position = head.position if head else 0
+
+        given = [d.id for d in items if isinstance(d, Draft) and d.id_given]
+        stored = self._bodies_by_id(conn, given)
+        view = _BatchView(conn)
+        answer: list[StoredEvent] = []
+        appended: list[StoredEvent] = []
+        for index, item in enumerate(items):
+            try:
+                if isinstance(item, InvalidInput):
+                    raise item
+                if item.id in stored:
+                    answer.append(_same_or_conflict(item, stored[item.id], view))
+                    continue
+                subject, version = check_append(item, view, recorded)
+            except TimelineError as exc:
+                if batch and "index" not in exc.extra:
+                    raise exc.at_index(index, f"/events/{index}") from None
+                raise
+            position += 1
+            event = _build(item, subject, version, position, recorded_at, prev_hash)
+            prev_hash = event.hash
+            view.add(event)
+            answer.append(event)
+            appended.append(event)
+        return AppendResult(answer, len(appended)), appended
+
+    # -- reading -------------------------------------------------------------
+
+    def head(self) -> Head | None:
+        with self.engine.connect() as conn:
+            return self._head(conn)
+
+    @staticmethod
+    def _head(conn: Connection) -> Head | None:
+        row = conn.execute(
+            select(events_table.c.position, events_table.c.hash, events_table.c.recorded_at)
+            .order_by(events_table.c.position.desc())
+            .limit(1)
+        ).first()
+        return Head(row.position, row.hash, row.recorded_at) if row else None
+
+    @staticmethod
+    def _bodies_by_id(conn: Connection, ids: list[str]) -> dict[str, StoredEvent]:
+        found: dict[str, StoredEvent] = {}
+        for start in range(0, len(ids), 500):
+            rows = conn.execute(
+                select(events_table.c.body).where(events_table.c.id.in_(ids[start : start + 500]))
+            )
+            for row in rows:
+                event = StoredEvent.from_body(row.body)
+                found[event.id] = event
+        return found
+
+    def get(self, event_id: str) -> StoredEvent | None:
+        with self.engine.connect() as conn:
+            return self._bodies_by_id(conn, [event_id]).get(event_id)
+
+    def cut(self, known_at: str | None) -> int:
+        """The last position recorded by known_at (0 for none); the head when None."""
+        query = select(func.max(events_table.c.position))
+        if known_at is not None:
+            query = query.where(events_table.c.recorded_at <= known_at)
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar() or 0
+
+    def read(
+        self,
+        *,
+        after: int = 0,
+        limit: int = 100,
+        types: Sequence[str] = (),
+        subjects: Sequence[str] = (),
+        known_at: str | None = None,
+    ) -> Page:
+        """Events after a position in log order, filtered, cut at known_at."""
+        last = self.cut(known_at)
+        query = (
+            select(events_table.c.position, events_table.c.body)
+            .where(events_table.c.position > after, events_table.c.position <= last)
+            .order_by(events_table.c.position)
+            .limit(limit)
+        )
+        if types:
+            query = query.where(or_(*(_type_matches(t) for t in types)))
+        if subjects:
+            query = query.where(events_table.c.subject.in_(list(subjects)))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        found = [StoredEvent.from_body(row.body) for row in rows]
+        more = len(rows) == limit and rows[-1].position < last
+        return Page(found, rows[-1].position if more else None)
+
+    def read_subject(self, subject: str, *, after_version: int = 0, limit: int = 100) -> Page:
+        query = (
+            select(events_table.c.version, events_table.c.body)
+            .where(events_table.c.subject == subject, events_table.c.version > after_version)
+            .order_by(events_table.c.version)
+            .limit(limit + 1)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page([StoredEvent.from_body(row.body) for row in rows], rows[-1].version if more else None)
+
+    def iter_rows(self, *, after: int = 0, page_size: int = 1000) -> Iterator[list[tuple[int, str]]]:
+        """Pages of (position, body) from `after` on, each read in its own short transaction."""
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(events_table.c.position, events_table.c.body)
+                    .where(events_table.c.position > after)
+                    .order_by(events_table.c.position)
+                    .limit(page_size)
+                ).all()
+            if not rows:
+                return
+            yield [(row.position, row.body) for row in rows]
+            after = rows[-1].position
+
+
+def _type_matches(pattern: str):  # type: ignore[no-untyped-def]
+    if pattern.endswith("."):
+        return events_table.c.type.startswith(pattern, autoescape=True)
+    return events_table.c.type == pattern
+
+
+def _same_or_conflict(draft: Draft, stored: StoredEvent, view: _BatchView) -> StoredEvent:
+    """Idempotency: the same id with the same content is answered with the stored event."""
+    subject = draft.subject
+    if subject is None and draft.reference is not None:
+        target = view.find(draft.reference.event_id)
+        subject = target.subject if target else None
+    sent = content_text(
+        id=draft.id,
+        type=draft.type,
+        subject=subject or "",
+        occurred_at=draft.occurred_at,
+        reported_at=draft.reported_at,
+        source_jcs=draft.source_jcs,
+        data_jcs=draft.data_jcs,
+        supersedes=draft.supersedes,
+    )
+    kept = content_text(
+        id=stored.id,
+        type=stored.type,
+        subject=stored.subject,
+        occurred_at=stored.occurred_at,
+        reported_at=stored.reported_at,
+        source_jcs=canonical(stored.source),
+        data_jcs=canonical(stored.data),
+        supersedes=stored.supersedes,
+    )
+    if sent != kept:
+        raise Conflict(
+            f"An event with id {draft.id} is already stored with other content.",
+            existing_position=stored.position,
+        )
+    return stored
+
+
+def _build(
+    draft: Draft, subject: str, version: int, position: int, recorded_at: str, prev_hash: str
+) -> StoredEvent:
+    members = {
+        "id": canonical_scalar(draft.id),
+        "type": canonical_scalar(draft.type),
+        "subject": canonical_scalar(subject),
+        "occurred_at": canonical_scalar(draft.occurred_at),
+        "occurred_precision": canonical_scalar(draft.period.precision),
+        "occurred_from": canonical_scalar(draft.period.occurred_from),
+        "occurred_until": canonical_scalar(draft.period.occurred_until),
+        "reported_at": canonical_scalar(draft.reported_at),
+        "source": draft.source_jcs,
+        "data": draft.data_jcs,
+        "supersedes": canonical_scalar(draft.supersedes),
+        "schema_version": canonical_scalar(SCHEMA_VERSION),
+        "position": canonical_scalar(position),
+        "version": canonical_scalar(version),
+        "recorded_at": canonical_scalar(recorded_at),
+        "prev_hash": canonical_scalar(prev_hash),
+    }
+    digest, body = seal(members)
+    return StoredEvent(
+        id=draft.id,
+        type=draft.type,
+        subject=subject,
+        occurred_at=draft.occurred_at,
+        occurred_precision=draft.period.precision,
+        occurred_from=draft.period.occurred_from,
+        occurred_until=draft.period.occurred_until,
+        reported_at=draft.reported_at,
+        source=draft.source,
+        data=draft.data,
+        supersedes=draft.supersedes,
+        schema_version=SCHEMA_VERSION,
+        position=position,
+        version=version,
+        recorded_at=recorded_at,
+        prev_hash=prev_hash,
+        hash=digest,
+        body=body,
+    )
+
+
+def _row(event: StoredEvent) -> dict[str, object]:
+    return {
+        "position": event.position,
+        "id": event.id,
+        "type": event.type,
+        "subject": event.subject,
+        "version": event.version,
+        "occurred_from": event.occurred_from,
+        "occurred_until": event.occurred_until,
+        "recorded_at": event.recorded_at,
+        "supersedes": event.supersedes,
+        "corrects": event.corrects,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+        "body": event.body,
+    }
+
+
+__all__ = ["RETRACTED", "AppendHook", "AppendResult", "EventStore", "Head", "Page"]

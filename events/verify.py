@@ -1,0 +1,113 @@
+"""Checking the hash chain of a log, from the database or from an export file.
+
+Pure: it is fed (position, body) pairs in order and needs no database, so an
+export can be checked offline with exactly the code that checks the live log.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from events.envelope import GENESIS_HASH, hash_of
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    count: int
+    head_position: int | None
+    head_hash: str | None
+    first_bad_position: int | None = None
+    reason: str | None = None
+    detail: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.ok:
+            head = (
+                {"position": self.head_position, "hash": self.head_hash}
+                if self.head_position is not None
+                else None
+            )
+            return {"ok": True, "count": self.count, "head": head}
+        return {
+            "ok": False,
+            "count": self.count,
+            "first_bad_position": self.first_bad_position,
+            "reason": self.reason,
+            "detail": self.detail,
+        }
+
+
+class ChainVerifier:
+    """Feed it each event in log order; it stops at the first departure from a valid chain.
+
+    Reasons: `malformed` (not a JSON object of the stored shape),
+    `hash_mismatch` (the content does not hash to its `hash`), `position_gap`
+    (a position is missing or out of order), `broken_link` (`prev_hash` is not
+    the previous event's hash), `duplicate_id`.
+    """
+
+    def __init__(self, *, after: int = 0, prev_hash: str = GENESIS_HASH) -> None:
+        self.expected = after + 1
+        self.prev_hash = prev_hash
+        self.count = 0
+        self.ids: set[str] = set()
+        self.failure: Verdict | None = None
+
+    def feed(self, body: str, row_position: int | None = None) -> bool:
+        """Check the next event; False (and `failure` set) at the first bad one."""
+        if self.failure:
+            return False
+        at = self.expected
+        try:
+            event = json.loads(body)
+            if not isinstance(event, dict):
+                raise ValueError("not an object")
+            position, recorded_hash, prev = event["position"], event["hash"], event["prev_hash"]
+            event_id = event["id"]
+        except (ValueError, KeyError, TypeError) as exc:
+            return self._fail(at, "malformed", f"the event is not a stored event: {exc}")
+        if row_position is not None and row_position != position:
+            return self._fail(
+                min(at, row_position),
+                "position_gap",
+                f"row {row_position} holds the event of position {position}",
+            )
+        if hash_of(event) != recorded_hash:
+            return self._fail(
+                at if position != at else position,
+                "hash_mismatch",
+                "the event does not hash to its recorded hash",
+            )
+        if position != at:
+            return self._fail(at, "position_gap", f"expected position {at}, found {position}")
+        if prev != self.prev_hash:
+            return self._fail(at, "broken_link", "prev_hash is not the previous event's hash")
+        if event_id in self.ids:
+            return self._fail(at, "duplicate_id", f"the id {event_id} appears earlier in the log")
+        self.ids.add(event_id)
+        self.prev_hash = recorded_hash
+        self.expected += 1
+        self.count += 1
+        return True
+
+    def _fail(self, position: int, reason: str, detail: str) -> bool:
+        self.failure = Verdict(False, self.count, None, None, position, reason, detail)
+        return False
+
+    def verdict(self) -> Verdict:
+        if self.failure:
+            return self.failure
+        last = self.expected - 1
+        return Verdict(True, self.count, last if self.count else None, self.prev_hash if self.count else None)
+
+
+def verify_bodies(bodies: Iterable[str]) -> Verdict:
+    verifier = ChainVerifier()
+    for body in bodies:
+        if not verifier.feed(body):
+            break
+    return verifier.verdict()

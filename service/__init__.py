@@ -1,0 +1,1 @@
+"""The HTTP service, its command line and its wiring."""

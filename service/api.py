@@ -1,0 +1,208 @@
+"""HTTP routes for writing and reading events. Thin: parse, call the store, shape."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from events.drafts import draft_from_json, drafts_from_batch
+from events.envelope import StoredEvent
+from events.errors import FieldError, InvalidInput, NotFound
+from events.instants import BadInstant, format_instant, parse_query_instant
+from events.jsonio import parse_json
+from events.store import AppendResult, EventStore
+from events.types import type_catalog
+from service.auth import ApiKeys, bearer_token
+from service.requests import read_body
+from service.schemas import (
+    BatchOut,
+    EventsPage,
+    StoredEventOut,
+    SubjectPage,
+    TypesOut,
+    problems,
+)
+
+MAX_BATCH = 1000
+router = APIRouter()
+
+
+def get_store(request: Request) -> EventStore:
+    store: EventStore = request.app.state.store
+    return store
+
+
+def require(scope: str) -> Callable[[Request], None]:
+    def check(request: Request) -> None:
+        keys: ApiKeys = request.app.state.api_keys
+        keys.authorise(bearer_token(request.headers.get("authorization")), scope)
+
+    return check
+
+
+Store = Annotated[EventStore, Depends(get_store)]
+JSON = "application/json"
+
+
+def json_response(text: str, status: int = 200) -> Response:
+    return Response(text, status_code=status, media_type=JSON)
+
+
+def events_json(events: Sequence[StoredEvent]) -> str:
+    return "[" + ",".join(e.body for e in events) + "]"
+
+
+def submission_body(schema: str) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+        }
+    }
+
+
+@router.post(
+    "/events",
+    status_code=201,
+    response_model=StoredEventOut,
+    dependencies=[Depends(require("write"))],
+    responses={
+        200: {"model": StoredEventOut, "description": "Already stored (idempotent retry)"},
+        **problems(401, 403, 409, 413, 422),
+    },
+    openapi_extra=submission_body("Submission"),
+    summary="Append one event",
+)
+async def post_event(request: Request, store: Store) -> Response:
+    raw = await read_body(request, request.app.state.settings.max_body_bytes)
+
+    def append() -> AppendResult:
+        return store.append([draft_from_json(parse_json(raw))], batch=False)
+
+    result = await run_in_threadpool(append)
+    return json_response(result.events[0].body, 201 if result.stored else 200)
+
+
+@router.post(
+    "/events/batch",
+    status_code=201,
+    response_model=BatchOut,
+    dependencies=[Depends(require("write"))],
+    responses={
+        200: {"model": BatchOut, "description": "Every event was already stored"},
+        **problems(401, 403, 409, 413, 422),
+    },
+    openapi_extra=submission_body("BatchSubmission"),
+    summary="Append 1 to 1,000 events atomically",
+)
+async def post_batch(request: Request, store: Store) -> Response:
+    raw = await read_body(request, request.app.state.settings.max_body_bytes)
+
+    def append() -> AppendResult:
+        body = parse_json(raw)
+        if not isinstance(body, dict) or set(body) != {"events"}:
+            raise InvalidInput(
+                "A batch is an object with one key, `events`.",
+                [FieldError("", 'expected {"events": [...]}')],
+            )
+        items = body["events"]
+        if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
+            raise InvalidInput(
+                f"A batch holds 1 to {MAX_BATCH} events.",
+                [FieldError("/events", f"expected a list of 1 to {MAX_BATCH} events")],
+            )
+        return store.append(drafts_from_batch(items), batch=True)
+
+    result = await run_in_threadpool(append)
+    return json_response('{"events":' + events_json(result.events) + "}", 201 if result.stored else 200)
+
+
+def query_instant(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return format_instant(parse_query_instant(value))
+    except BadInstant as exc:
+        raise InvalidInput(
+            f"`{name}` is not an instant.",
+            [FieldError(f"/{name}", f"expected a date or an RFC 3339 date-time with an offset: {exc}")],
+        ) from None
+
+
+@router.get(
+    "/events",
+    response_model=EventsPage,
+    dependencies=[Depends(require("read"))],
+    responses=problems(401, 403, 422),
+    summary="Read the log in position order",
+)
+def list_events(
+    store: Store,
+    after: Annotated[int, Query(ge=0, description="Start after this position")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    type: Annotated[list[str] | None, Query(description="Full type or prefix ending in '.'")] = None,
+    subject: Annotated[list[str] | None, Query()] = None,
+    known_at: Annotated[str | None, Query(description="Cut by recorded_at")] = None,
+) -> Response:
+    page = store.read(
+        after=after,
+        limit=limit,
+        types=type or (),
+        subjects=subject or (),
+        known_at=query_instant("known_at", known_at),
+    )
+    next_after = "null" if page.next_after is None else str(page.next_after)
+    return json_response('{"events":' + events_json(page.events) + ',"next_after":' + next_after + "}")
+
+
+@router.get(
+    "/events/{event_id}",
+    response_model=StoredEventOut,
+    dependencies=[Depends(require("read"))],
+    responses=problems(401, 403, 404),
+    summary="One stored event",
+)
+def get_event(event_id: str, store: Store) -> Response:
+    try:
+        canonical_id = str(uuid.UUID(event_id))
+    except ValueError:
+        raise NotFound(f"No event {event_id!r}: ids are UUIDs.") from None
+    event = store.get(canonical_id)
+    if event is None:
+        raise NotFound(f"No event {canonical_id} is stored.")
+    return json_response(event.body)
+
+
+@router.get(
+    "/subjects/{subject}/events",
+    response_model=SubjectPage,
+    dependencies=[Depends(require("read"))],
+    responses=problems(401, 403, 422),
+    summary="One subject's events by version",
+)
+def subject_events(
+    subject: str,
+    store: Store,
+    after_version: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Response:
+    page = store.read_subject(subject, after_version=after_version, limit=limit)
+    next_after = "null" if page.next_after is None else str(page.next_after)
+    return json_response(
+        '{"events":' + events_json(page.events) + ',"next_after_version":' + next_after + "}"
+    )
+
+
+@router.get(
+    "/types",
+    response_model=TypesOut,
+    dependencies=[Depends(require("read"))],
+    summary="The event catalog with each type's data JSON Schema",
+)
+def list_types() -> dict[str, Any]:
+    return {"types": type_catalog()}

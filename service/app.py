@@ -1,0 +1,93 @@
+"""The application factory: nothing connects to a database until the app starts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.openapi.utils import get_openapi
+from pydantic import TypeAdapter
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.responses import JSONResponse, Response
+
+from events.database import make_engine
+from events.store import EventStore
+from events.types import Submission
+from service import api, audit, problems
+from service.auth import ApiKeys
+from service.config import Settings, get_settings
+from service.schemas import Health
+
+DESCRIPTION = """An event-sourced timeline of wars and peace processes.
+
+Every reported development is an immutable event in one append-only,
+hash-chained log. See CONTRACT.md for the event catalog and the rules."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    api_keys = ApiKeys.parse(settings.api_keys)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        app.state.engine = engine
+        app.state.store = EventStore(engine)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(title="Timeline service", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.api_keys = api_keys
+    problems.install(app)
+    app.include_router(api.router)
+    app.include_router(audit.router)
+
+    @app.get("/healthz", response_model=Health, responses={503: {"model": Health}}, tags=["operations"])
+    async def healthz(request: Request) -> Response:
+        store: EventStore = request.app.state.store
+        try:
+            head = await run_in_threadpool(store.head)
+        except SQLAlchemyError:
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok", "head": head.position if head else 0})
+
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, plus the submission schemas our handlers parse themselves."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    template = "#/components/schemas/{model}"
+    submission = TypeAdapter(Submission).json_schema(ref_template=template)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(submission.pop("$defs", {}))
+    components["Submission"] = submission
+    components["BatchSubmission"] = {
+        "type": "object",
+        "required": ["events"],
+        "additionalProperties": False,
+        "properties": {
+            "events": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": api.MAX_BATCH,
+                "items": {"$ref": "#/components/schemas/Submission"},
+            }
+        },
+    }
+    app.openapi_schema = schema
+    return schema
+
+
+def app_from_environment() -> FastAPI:
+    """For `uvicorn --factory` and worker processes: settings from the environment."""
+    return create_app(Settings())

@@ -1,0 +1,217 @@
+"""The `timeline` command (CONTRACT section 10)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import TextIO
+
+from events.database import make_engine
+from events.drafts import Draft, draft_from_json
+from events.errors import FieldError, InvalidInput, TimelineError
+from events.jsonio import parse_json
+from events.store import EventStore
+from events.verify import ChainVerifier
+from service.config import Settings
+from service.progress import Progress
+
+SEED_FILE = "seed.ndjson"
+
+
+def seed_path() -> Path:
+    return Path(str(resources.files("events").joinpath(SEED_FILE)))
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    if args.database_url:
+        os.environ["TIMELINE_DATABASE_URL"] = args.database_url  # so worker processes see it
+    return Settings()
+
+
+@contextmanager
+def _store(settings: Settings) -> Iterator[EventStore]:
+    engine = make_engine(settings.database_url)
+    try:
+        yield EventStore(engine)
+    finally:
+        engine.dispose()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from service.migrate import upgrade
+
+    upgrade(_settings(args).database_url, args.revision)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.migrate import upgrade
+
+    settings = _settings(args)
+    upgrade(settings.database_url)
+    uvicorn.run(
+        "service.app:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=settings.log_level,
+    )
+    return 0
+
+
+class ImportFailed(Exception):
+    pass
+
+
+Numbered = list[tuple[int, Draft | InvalidInput]]
+
+
+def _read_batches(path: Path, size: int) -> Iterator[tuple[Numbered, int]]:
+    """Batches of (line number, draft or refusal), with the bytes read so far."""
+    batch: Numbered = []
+    done = 0
+    with path.open("rb") as lines:
+        for number, line in enumerate(lines, start=1):
+            done += len(line)
+            if not line.strip():
+                continue
+            try:
+                obj = parse_json(line)
+                if not isinstance(obj, dict) or "id" not in obj:
+                    raise InvalidInput(
+                        "Every line needs an `id`, so that a re-run stores nothing twice.",
+                        [FieldError("/id", "this key is required for import")],
+                    )
+                item: Draft | InvalidInput = draft_from_json(obj)
+            except InvalidInput as exc:
+                item = exc
+            batch.append((number, item))
+            if len(batch) == size:
+                yield batch, done
+                batch = []
+    if batch:
+        yield batch, done
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    path = seed_path() if args.seed else Path(args.file)
+    if not path.is_file():
+        print(f"timeline import: no file {path}", file=sys.stderr)
+        return 2
+    settings = _settings(args)
+    progress = Progress(path.stat().st_size, "bytes")
+    stored = seen = 0
+    with _store(settings) as store:
+        for batch, done in _read_batches(path, args.batch_size):
+            items = [item for _, item in batch]
+            try:
+                result = store.append(items, batch=True)
+            except TimelineError as exc:
+                index = exc.extra.get("index", 0)
+                line = batch[index][0]
+                print(f"\ntimeline import: line {line}: {exc.detail}", file=sys.stderr)
+                for error in exc.errors:
+                    path_in_line = (
+                        error.path.split("/", 3)[3] if error.path.startswith("/events/") else error.path
+                    )
+                    print(f"  at /{path_in_line.lstrip('/')}: {error.message}", file=sys.stderr)
+                print(
+                    f"Stored {stored} new events before line {line}; fix it and run again "
+                    "(what is stored is skipped).",
+                    file=sys.stderr,
+                )
+                return 1
+            stored += result.stored
+            seen += len(items)
+            progress.update(done, f"{seen:,} events, {stored:,} new")
+    progress.finish(f"{seen:,} events, {stored:,} new")
+    print(json.dumps({"read": seen, "stored": stored, "already_stored": seen - stored}))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    with _store(settings) as store, _output(args.file) as out:
+        for page in store.iter_rows(after=args.after):
+            out.write("".join(body + "\n" for _, body in page))
+    return 0
+
+
+@contextmanager
+def _output(path: str | None) -> Iterator[TextIO]:
+    if path is None:
+        yield sys.stdout
+        return
+    with open(path, "w", encoding="utf-8") as out:
+        yield out
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    verifier = ChainVerifier()
+    if args.file:
+        with open(args.file, encoding="utf-8") as lines:
+            for line in lines:
+                if line.strip() and not verifier.feed(line):
+                    break
+    else:
+        with _store(_settings(args)) as store:
+            for page in store.iter_rows():
+                if not all(verifier.feed(body, row_position=position) for position, body in page):
+                    break
+    verdict = verifier.verdict()
+    print(json.dumps(verdict.as_dict()))
+    return 0 if verdict.ok else 1
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="timeline", description="The event-sourced timeline service.")
+    top.add_argument("--database-url", help="overrides TIMELINE_DATABASE_URL")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="migrate the database, then serve the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(run=cmd_serve)
+
+    migrate = commands.add_parser("migrate", help="upgrade the database schema")
+    migrate.add_argument("--revision", default="head")
+    migrate.set_defaults(run=cmd_migrate)
+
+    load = commands.add_parser("import", help="append the events of an NDJSON file")
+    source = load.add_mutually_exclusive_group(required=True)
+    source.add_argument("file", nargs="?", help="NDJSON, one envelope with an id per line")
+    source.add_argument("--seed", action="store_true", help=f"the shipped seed file ({SEED_FILE})")
+    load.add_argument("--batch-size", type=int, default=500, choices=range(1, 1001), metavar="1..1000")
+    load.set_defaults(run=cmd_import)
+
+    export = commands.add_parser("export", help="write the log as NDJSON")
+    export.add_argument("--after", type=int, default=0)
+    export.add_argument("file", nargs="?")
+    export.set_defaults(run=cmd_export)
+
+    verify = commands.add_parser("verify", help="check the hash chain of the database or of an export file")
+    verify.add_argument("file", nargs="?")
+    verify.set_defaults(run=cmd_verify)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,74 @@
+"""RFC 9457 problem responses for every error the API returns."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from events.errors import TimelineError
+from events.jsonio import pointer_token
+from service.auth import Forbidden, Unauthorized
+
+PROBLEM_TYPE = "https://timeline.invalid/problems/"
+
+
+def problem(status: int, title: str, detail: str, kind: str, **extra: Any) -> Response:
+    body = {"type": PROBLEM_TYPE + kind, "title": title, "status": status, "detail": detail, **extra}
+    headers = {"WWW-Authenticate": 'Bearer realm="timeline"'} if status == 401 else None
+    return Response(
+        json.dumps(body, ensure_ascii=False),
+        status_code=status,
+        media_type="application/problem+json",
+        headers=headers,
+    )
+
+
+def timeline_problem(exc: TimelineError) -> Response:
+    extra = dict(exc.extra)
+    if exc.errors:
+        extra["errors"] = [{"path": e.path, "message": e.message} for e in exc.errors]
+    return problem(exc.status, exc.title, exc.detail, exc.kind, **extra)
+
+
+def install(app: FastAPI) -> None:
+    async def on_timeline_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, TimelineError)
+        return timeline_problem(exc)
+
+    async def on_unauthorized(_: Request, exc: Exception) -> Response:
+        return problem(401, "Unauthorized", str(exc), "unauthorized")
+
+    async def on_forbidden(_: Request, exc: Exception) -> Response:
+        return problem(403, "Forbidden", str(exc), "forbidden")
+
+    async def on_request_validation(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        errors = []
+        for error in exc.errors():
+            where, *rest = error["loc"]
+            errors.append(
+                {
+                    "path": "".join("/" + pointer_token(part) for part in rest),
+                    "in": where,
+                    "message": error["msg"],
+                }
+            )
+        return problem(
+            422, "Invalid input", "The request's parameters are not valid.", "validation", errors=errors
+        )
+
+    async def on_http_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
+        return problem(exc.status_code, title, str(exc.detail), title.lower().replace(" ", "-"))
+
+    app.add_exception_handler(TimelineError, on_timeline_error)
+    app.add_exception_handler(Unauthorized, on_unauthorized)
+    app.add_exception_handler(Forbidden, on_forbidden)
+    app.add_exception_handler(RequestValidationError, on_request_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)

@@ -1,0 +1,44 @@
+"""A progress line on stderr for long commands: a bar on a terminal, sparse lines elsewhere."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+
+class Progress:
+    def __init__(self, total: int, unit: str, stream: TextIO = sys.stderr) -> None:
+        self.total = max(total, 1)
+        self.unit = unit
+        self.stream = stream
+        self.started = time.monotonic()
+        self.last_shown = 0.0
+        self.tty = stream.isatty()
+        self.done = 0
+
+    def update(self, done: int, note: str = "") -> None:
+        self.done = done
+        now = time.monotonic()
+        if now - self.last_shown < (0.2 if self.tty else 5.0) and done < self.total:
+            return
+        self.last_shown = now
+        self._show(note)
+
+    def _show(self, note: str) -> None:
+        fraction = min(self.done / self.total, 1.0)
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        bar = "#" * int(fraction * 30)
+        line = f"[{bar:<30}] {fraction:6.1%}  {note}  {elapsed:,.1f}s"
+        if self.tty:
+            self.stream.write("\r" + line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def finish(self, note: str = "") -> None:
+        self.done = self.total
+        self._show(note)
+        if self.tty:
+            self.stream.write("\n")
+        self.stream.flush()

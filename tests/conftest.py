@@ -1,0 +1,75 @@
+"""One suite, two backends: TIMELINE_TEST_DATABASE_URL picks PostgreSQL, else SQLite."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from events.database import make_engine
+from events.store import EventStore
+from service.app import create_app
+from service.config import Settings
+from tests.databases import Databases, PostgresDatabases, SqliteDatabases, configured_url
+from tests.server import ServerProcess
+
+WRITE_KEY = "test-write"
+ADMIN_KEY = "test-admin"
+WRITE = {"Authorization": f"Bearer {WRITE_KEY}"}
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+
+def pytest_report_header() -> str:
+    url = configured_url()
+    return f"timeline backend: {'postgresql (' + url + ')' if url else 'sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    url = configured_url()
+    factory: Databases = (
+        PostgresDatabases(url) if url else SqliteDatabases(tmp_path_factory.mktemp("databases"))
+    )
+    yield factory
+    factory.close()
+
+
+@pytest.fixture
+def backend(databases: Databases) -> str:
+    return databases.backend
+
+
+@pytest.fixture
+def database_url(databases: Databases) -> str:
+    return databases.fresh_url()
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[EventStore]:
+    engine = make_engine(database_url)
+    yield EventStore(engine)
+    engine.dispose()
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "api_keys": f"write:{WRITE_KEY},admin:{ADMIN_KEY}",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def client(database_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(make_settings(database_url))) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
+    process = ServerProcess(database_url, tmp_path / "server.log")
+    yield process
+    process.stop()
