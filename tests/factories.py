@@ -20,8 +20,13 @@ def envelope(type_name: str, data: dict[str, Any], **keys: Any) -> dict[str, Any
     return event
 
 
-def claim(area: str = "ru-kursk-oblast", claimant: str = "ru", controller: str | None = None,
-          extent: str = "full", **keys: Any) -> dict[str, Any]:
+def claim(
+    area: str = "ru-kursk-oblast",
+    claimant: str = "ru",
+    controller: str | None = None,
+    extent: str = "full",
+    **keys: Any,
+) -> dict[str, Any]:
     data = {"area": area, "controller": controller or claimant, "extent": extent, "claimant": claimant}
     data.update(keys.pop("data_extra", {}))
     return envelope("territory.control_claimed", data, **keys)

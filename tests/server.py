@@ -32,8 +32,17 @@ class ServerProcess:
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "uvicorn", "service.app:app_from_environment", "--factory",
-                "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "info",
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "service.app:app_from_environment",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "info",
             ],
             env=environment,
             stdout=self._log,

@@ -48,8 +48,12 @@ CASES = [
     ("subject differs from derived", good_with(subject="ru-belgorod-oblast"), 422, "/subject"),
     ("occurred_at without offset", good_with(occurred_at="2025-04-26T10:00:00"), 422, "/occurred_at"),
     ("occurred_at lowercase t", good_with(occurred_at="2025-04-26t10:00:00Z"), 422, "/occurred_at"),
-    ("occurred_at seven fraction digits", good_with(occurred_at="2025-04-26T10:00:00.1234567Z"), 422,
-     "/occurred_at"),
+    (
+        "occurred_at seven fraction digits",
+        good_with(occurred_at="2025-04-26T10:00:00.1234567Z"),
+        422,
+        "/occurred_at",
+    ),
     ("occurred_at impossible date", good_with(occurred_at="2025-02-30"), 422, "/occurred_at"),
     ("occurred_at in the future", good_with(occurred_at="2999-01-01"), 422, "/occurred_at"),
     ("reported_at without offset", good_with(reported_at="2025-04-26T17:30:00"), 422, "/reported_at"),
@@ -69,45 +73,138 @@ CASES = [
     ("expected_version negative", good_with(expected_version=-1), 422, "/expected_version"),
     ("expected_version as string", good_with(expected_version="3"), 422, "/expected_version"),
     ("supersedes not a uuid", good_with(supersedes="x"), 422, "/supersedes"),
-    ("supersedes unknown event", good_with(supersedes="5b2a7e58-2f7c-4d0e-9d52-1d7f0e0e0e0e"), 422,
-     "/supersedes"),
+    (
+        "supersedes unknown event",
+        good_with(supersedes="5b2a7e58-2f7c-4d0e-9d52-1d7f0e0e0e0e"),
+        422,
+        "/supersedes",
+    ),
     ("null for an optional key", good_with(reported_at=None), 422, "/reported_at"),
     ("null inside data", good_with(data__within=None), 422, "/data/within"),
-    ("duplicate key", GOOD_TEXT.replace('"type":', '"type": "event.retracted", "type":').encode(), 422, "/type"),
+    (
+        "duplicate key",
+        GOOD_TEXT.replace('"type":', '"type": "event.retracted", "type":').encode(),
+        422,
+        "/type",
+    ),
     ("NaN", GOOD_TEXT.replace('"extent": "full"', '"extent": "full", "area_km2": NaN').encode(), 422, ""),
-    ("Infinity", GOOD_TEXT.replace('"extent": "full"', '"extent": "full", "area_km2": Infinity').encode(),
-     422, ""),
-    ("overflowing number", GOOD_TEXT.replace('"extent": "full"', '"extent": "full", "area_km2": 1e400').encode(),
-     422, "/data/area_km2"),
+    (
+        "Infinity",
+        GOOD_TEXT.replace('"extent": "full"', '"extent": "full", "area_km2": Infinity').encode(),
+        422,
+        "",
+    ),
+    (
+        "overflowing number",
+        GOOD_TEXT.replace('"extent": "full"', '"extent": "full", "area_km2": 1e400').encode(),
+        422,
+        "/data/area_km2",
+    ),
     ("integer beyond 2^53-1", good_with(expected_version=2**53), 422, "/expected_version"),
-    ("lone surrogate", GOOD_TEXT.replace('"name": "Test Wire"', '"name": "Test \\ud800 Wire"').encode(), 422,
-     "/source/name"),
-    ("U+0000", GOOD_TEXT.replace('"name": "Test Wire"', '"name": "Test \\u0000 Wire"').encode(), 422,
-     "/source/name"),
-    ("invalid UTF-8", GOOD_TEXT.replace("Test Wire", "Test \udcff Wire").encode("utf-8", "surrogateescape"),
-     422, ""),
+    (
+        "lone surrogate",
+        GOOD_TEXT.replace('"name": "Test Wire"', '"name": "Test \\ud800 Wire"').encode(),
+        422,
+        "/source/name",
+    ),
+    (
+        "U+0000",
+        GOOD_TEXT.replace('"name": "Test Wire"', '"name": "Test \\u0000 Wire"').encode(),
+        422,
+        "/source/name",
+    ),
+    (
+        "invalid UTF-8",
+        GOOD_TEXT.replace("Test Wire", "Test \udcff Wire").encode("utf-8", "surrogateescape"),
+        422,
+        "",
+    ),
     ("not JSON", b"{not json", 422, ""),
     ("not an object", b"[1, 2]", 422, ""),
-    ("retraction with supersedes", raw({
-        "type": "event.retracted", "occurred_at": "2025-04-26", "source": {"name": "x", "kind": "media"},
-        "data": {"target_event_id": "5b2a7e58-2f7c-4d0e-9d52-1d7f0e0e0e0e", "reason": "r"},
-        "supersedes": "5b2a7e58-2f7c-4d0e-9d52-1d7f0e0e0e0e"}), 422, "/supersedes"),
-    ("talks parties equal", raw({
-        "type": "talks.offer_made", "occurred_at": "2025", "source": {"name": "x", "kind": "media"},
-        "data": {"party": "ru", "counterparty": "ru", "preconditions": []}}), 422, "/data"),
-    ("talks party with a hyphen", raw({
-        "type": "talks.round_held", "occurred_at": "2025", "source": {"name": "x", "kind": "media"},
-        "data": {"parties": ["ru", "ua-gov"], "place": "tr-istanbul"}}), 422, "/data/parties/1"),
-    ("repeated parties", raw({
-        "type": "talks.round_held", "occurred_at": "2025", "source": {"name": "x", "kind": "media"},
-        "data": {"parties": ["ru", "ru"], "place": "tr-istanbul"}}), 422, "/data"),
-    ("one participant", raw({
-        "type": "diplomacy.meeting_held", "occurred_at": "2025", "source": {"name": "x", "kind": "media"},
-        "data": {"participants": ["trump"], "place": "va"}}), 422, "/data/participants"),
-    ("ceasefire ends before it starts", raw({
-        "type": "talks.ceasefire_declared", "occurred_at": "2025", "source": {"name": "x", "kind": "media"},
-        "data": {"parties": ["ru", "ua"], "declared_by": "ru", "starts": "2025-05-08", "ends": "2025-05-07"}}),
-     422, "/data"),
+    (
+        "retraction with supersedes",
+        raw(
+            {
+                "type": "event.retracted",
+                "occurred_at": "2025-04-26",
+                "source": {"name": "x", "kind": "media"},
+                "data": {"target_event_id": "5b2a7e58-2f7c-4d0e-9d52-1d7f0e0e0e0e", "reason": "r"},
+                "supersedes": "5b2a7e58-2f7c-4d0e-9d52-1d7f0e0e0e0e",
+            }
+        ),
+        422,
+        "/supersedes",
+    ),
+    (
+        "talks parties equal",
+        raw(
+            {
+                "type": "talks.offer_made",
+                "occurred_at": "2025",
+                "source": {"name": "x", "kind": "media"},
+                "data": {"party": "ru", "counterparty": "ru", "preconditions": []},
+            }
+        ),
+        422,
+        "/data",
+    ),
+    (
+        "talks party with a hyphen",
+        raw(
+            {
+                "type": "talks.round_held",
+                "occurred_at": "2025",
+                "source": {"name": "x", "kind": "media"},
+                "data": {"parties": ["ru", "ua-gov"], "place": "tr-istanbul"},
+            }
+        ),
+        422,
+        "/data/parties/1",
+    ),
+    (
+        "repeated parties",
+        raw(
+            {
+                "type": "talks.round_held",
+                "occurred_at": "2025",
+                "source": {"name": "x", "kind": "media"},
+                "data": {"parties": ["ru", "ru"], "place": "tr-istanbul"},
+            }
+        ),
+        422,
+        "/data",
+    ),
+    (
+        "one participant",
+        raw(
+            {
+                "type": "diplomacy.meeting_held",
+                "occurred_at": "2025",
+                "source": {"name": "x", "kind": "media"},
+                "data": {"participants": ["trump"], "place": "va"},
+            }
+        ),
+        422,
+        "/data/participants",
+    ),
+    (
+        "ceasefire ends before it starts",
+        raw(
+            {
+                "type": "talks.ceasefire_declared",
+                "occurred_at": "2025",
+                "source": {"name": "x", "kind": "media"},
+                "data": {
+                    "parties": ["ru", "ua"],
+                    "declared_by": "ru",
+                    "starts": "2025-05-08",
+                    "ends": "2025-05-07",
+                },
+            }
+        ),
+        422,
+        "/data",
+    ),
 ]
 
 
@@ -128,16 +225,36 @@ def test_unknown_type_lists_known_types(client: TestClient) -> None:
 
 
 def test_the_good_envelope_is_stored_as_the_contract_says(client: TestClient) -> None:
-    sent = json.loads(good_with(id="0B6F0C8E-8F3C-4A53-9C6E-3F1A1C2B9D10", occurred_at="2024-08",
-                                reported_at="2025-04-26T17:30:00+02:00", data__area_km2=1295.0))
+    sent = json.loads(
+        good_with(
+            id="0B6F0C8E-8F3C-4A53-9C6E-3F1A1C2B9D10",
+            occurred_at="2024-08",
+            reported_at="2025-04-26T17:30:00+02:00",
+            data__area_km2=1295.0,
+        )
+    )
     response = client.post("/events", json=sent, headers=WRITE)
     assert response.status_code == 201, response.text
     stored = response.json()
     assert list(stored) == sorted(stored)  # served as its canonical (JCS) text
     assert set(stored) == {
-        "id", "type", "subject", "occurred_at", "occurred_precision", "occurred_from", "occurred_until",
-        "reported_at", "source", "data", "supersedes", "schema_version", "position", "version",
-        "recorded_at", "prev_hash", "hash",
+        "id",
+        "type",
+        "subject",
+        "occurred_at",
+        "occurred_precision",
+        "occurred_from",
+        "occurred_until",
+        "reported_at",
+        "source",
+        "data",
+        "supersedes",
+        "schema_version",
+        "position",
+        "version",
+        "recorded_at",
+        "prev_hash",
+        "hash",
     }
     assert stored["id"] == "0b6f0c8e-8f3c-4a53-9c6e-3f1a1c2b9d10"
     assert stored["subject"] == "ru-kursk-oblast"
@@ -154,8 +271,10 @@ def test_the_good_envelope_is_stored_as_the_contract_says(client: TestClient) ->
     assert client.get(f"/events/{stored['id']}").json() == stored
 
 
-@pytest.mark.parametrize("occurred_at", ["2025", "2025-04", "2025-04-26", "2025-04-26T10:00:00Z",
-                                         "2025-04-26T10:00:00.123456-05:30"])
+@pytest.mark.parametrize(
+    "occurred_at",
+    ["2025", "2025-04", "2025-04-26", "2025-04-26T10:00:00Z", "2025-04-26T10:00:00.123456-05:30"],
+)
 def test_every_precision_is_accepted(client: TestClient, occurred_at: str) -> None:
     response = client.post("/events", json=claim(occurred_at=occurred_at), headers=WRITE)
     assert response.status_code == 201, response.text
