@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -15,11 +17,15 @@ from events.jsonio import pointer_token
 from service.auth import Forbidden, Unauthorized
 
 PROBLEM_TYPE = "https://timeline.invalid/problems/"
+logger = logging.getLogger("timeline")
 
 
-def problem(status: int, title: str, detail: str, kind: str, **extra: Any) -> Response:
+def problem(
+    status: int, title: str, detail: str, kind: str, headers: dict[str, str] | None = None, **extra: Any
+) -> Response:
     body = {"type": PROBLEM_TYPE + kind, "title": title, "status": status, "detail": detail, **extra}
-    headers = {"WWW-Authenticate": 'Bearer realm="timeline"'} if status == 401 else None
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="timeline"'}
     return Response(
         json.dumps(body, ensure_ascii=False),
         status_code=status,
@@ -67,6 +73,22 @@ def install(app: FastAPI) -> None:
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
         return problem(exc.status_code, title, str(exc.detail), title.lower().replace(" ", "-"))
 
+    async def on_database_error(_: Request, exc: Exception) -> Response:
+        logger.error("database error: %s", type(exc).__name__)
+        return problem(
+            503,
+            "Service unavailable",
+            "The database is not answering; try again shortly.",
+            "unavailable",
+            headers={"Retry-After": "5"},
+        )
+
+    async def on_unexpected(_: Request, exc: Exception) -> Response:
+        logger.exception("unhandled error", exc_info=exc)
+        return problem(500, "Internal error", "The server failed; nothing was written.", "internal")
+
+    app.add_exception_handler(OperationalError, on_database_error)
+    app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(TimelineError, on_timeline_error)
     app.add_exception_handler(Unauthorized, on_unauthorized)
     app.add_exception_handler(Forbidden, on_forbidden)

@@ -103,6 +103,10 @@ def test_healthz_is_503_when_the_database_is_unreachable(tmp_path: Any) -> None:
         response = unreachable.get("/healthz")
         assert response.status_code == 503
         assert response.json()["database"] == "unreachable"
+        write = unreachable.post("/events", json=claim(), headers=WRITE)
+        assert write.status_code == 503
+        assert write.headers["content-type"] == "application/problem+json"
+        assert write.headers["retry-after"] == "5"
 
 
 def test_openapi_describes_every_endpoint(client: TestClient) -> None:
