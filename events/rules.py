@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from events.corrections import Liveness
 from events.drafts import Draft
 from events.errors import Conflict, FieldError, InvalidInput
 from events.types import RETRACTED
@@ -37,26 +38,19 @@ class LogView(Protocol):
     def version_of(self, subject: str) -> int: ...
 
 
+def _liveness(log: LogView) -> Liveness:
+    return Liveness(lambda event_id: [c.id for c in log.correctors_of(event_id) if c.type == RETRACTED])
+
+
 def is_live(event_id: str, log: LogView) -> bool:
-    """Live now: no live retraction names it. Iterative, since chains of
-    retracted retractions may be long."""
-    live: dict[str, bool] = {}
-    stack = [event_id]
-    while stack:
-        current = stack[-1]
-        retractions = [c.id for c in log.correctors_of(current) if c.type == RETRACTED]
-        pending = [r for r in retractions if r not in live]
-        if pending:
-            stack.extend(pending)
-            continue
-        stack.pop()
-        live[current] = not any(live[r] for r in retractions)
-    return live[event_id]
+    """Live now: recorded, and no live retraction names it."""
+    return _liveness(log).is_live(event_id)
 
 
 def live_corrector(event_id: str, log: LogView) -> str | None:
+    liveness = _liveness(log)
     for corrector in log.correctors_of(event_id):
-        if is_live(corrector.id, log):
+        if liveness.is_live(corrector.id):
             return corrector.id
     return None
 

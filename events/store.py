@@ -208,6 +208,22 @@ class EventStore:
         with self.engine.connect() as conn:
             return self._bodies_by_id(conn, [event_id]).get(event_id)
 
+    def cut_head(self, known_at: str | None) -> Head | None:
+        """The last event recorded by known_at (the head when None)."""
+        query = select(events_table.c.position, events_table.c.hash, events_table.c.recorded_at)
+        if known_at is not None:
+            query = query.where(events_table.c.recorded_at <= known_at)
+        query = query.order_by(events_table.c.position.desc()).limit(1)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return Head(row.position, row.hash, row.recorded_at) if row else None
+
+    def events_until(self, position: int) -> Iterator[StoredEvent]:
+        """Every event up to a position, in log order, paged."""
+        for page in self.iter_rows(until=position):
+            for _, body in page:
+                yield StoredEvent.from_body(body)
+
     def cut(self, known_at: str | None) -> int:
         """The last position recorded by known_at (0 for none); the head when None."""
         query = select(func.max(events_table.c.position))
@@ -256,16 +272,22 @@ class EventStore:
         rows = rows[:limit]
         return Page([StoredEvent.from_body(row.body) for row in rows], rows[-1].version if more else None)
 
-    def iter_rows(self, *, after: int = 0, page_size: int = 1000) -> Iterator[list[tuple[int, str]]]:
-        """Pages of (position, body) from `after` on, each read in its own short transaction."""
+    def iter_rows(
+        self, *, after: int = 0, until: int | None = None, page_size: int = 1000
+    ) -> Iterator[list[tuple[int, str]]]:
+        """Pages of (position, body) after `after` (up to `until`), each read in its own
+        short transaction."""
         while True:
+            query = (
+                select(events_table.c.position, events_table.c.body)
+                .where(events_table.c.position > after)
+                .order_by(events_table.c.position)
+                .limit(page_size)
+            )
+            if until is not None:
+                query = query.where(events_table.c.position <= until)
             with self.engine.connect() as conn:
-                rows = conn.execute(
-                    select(events_table.c.position, events_table.c.body)
-                    .where(events_table.c.position > after)
-                    .order_by(events_table.c.position)
-                    .limit(page_size)
-                ).all()
+                rows = conn.execute(query).all()
             if not rows:
                 return
             yield [(row.position, row.body) for row in rows]

@@ -13,7 +13,6 @@ from starlette.responses import Response
 from events.drafts import draft_from_json, drafts_from_batch
 from events.envelope import StoredEvent
 from events.errors import FieldError, InvalidInput, NotFound
-from events.instants import BadInstant, format_instant, parse_query_instant
 from events.jsonio import parse_json
 from events.store import AppendResult, EventStore
 from events.types import type_catalog
@@ -27,6 +26,7 @@ from service.schemas import (
     TypesOut,
     problems,
 )
+from service.state_query import query_instant
 
 MAX_BATCH = 1000
 router = APIRouter()
@@ -120,18 +120,6 @@ async def post_batch(request: Request, store: Store) -> Response:
 
     result = await run_in_threadpool(append)
     return json_response('{"events":' + events_json(result.events) + "}", 201 if result.stored else 200)
-
-
-def query_instant(name: str, value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return format_instant(parse_query_instant(value))
-    except BadInstant as exc:
-        raise InvalidInput(
-            f"`{name}` is not an instant.",
-            [FieldError(f"/{name}", f"expected a date or an RFC 3339 date-time with an offset: {exc}")],
-        ) from None
 
 
 @router.get(

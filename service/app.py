@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from events.database import make_engine
 from events.store import EventStore
 from events.types import Submission
-from service import api, audit, problems
+from service import api, audit, problems, state_api
 from service.auth import ApiKeys
 from service.config import Settings, get_settings
 from service.schemas import Health
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(api.router)
     app.include_router(audit.router)
+    app.include_router(state_api.router)
 
     @app.get("/healthz", response_model=Health, responses={503: {"model": Health}}, tags=["operations"])
     async def healthz(request: Request) -> Response:

@@ -172,6 +172,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if verdict.ok else 1
 
 
+def cmd_state(args: argparse.Namespace) -> int:
+    from service.state_query import state
+
+    with _store(_settings(args)) as store:
+        try:
+            answer = state(store, args.as_of, args.known_at, area=args.area, track=args.track)
+        except InvalidInput as exc:
+            print(f"timeline state: {exc.detail} {exc.errors[0].message}", file=sys.stderr)
+            return 2
+    print(json.dumps(answer, ensure_ascii=False, indent=2))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="timeline", description="The event-sourced timeline service.")
     top.add_argument("--database-url", help="overrides TIMELINE_DATABASE_URL")
@@ -202,6 +215,13 @@ def parser() -> argparse.ArgumentParser:
     verify = commands.add_parser("verify", help="check the hash chain of the database or of an export file")
     verify.add_argument("file", nargs="?")
     verify.set_defaults(run=cmd_verify)
+
+    state = commands.add_parser("state", help="print the state at (as_of, known_at) as JSON")
+    state.add_argument("--as-of", help="date or date-time with offset (default: now)")
+    state.add_argument("--known-at", help="date or date-time with offset (default: the last event)")
+    state.add_argument("--area", help="only this area (territory)")
+    state.add_argument("--track", help="only this track (talks)")
+    state.set_defaults(run=cmd_state)
     return top
 
 

@@ -167,3 +167,29 @@ def test_import_reports_the_failing_line(
     assert code == 1 and "line 1" in err and "/id" in err
     code, _, err = run(capsys, "--database-url", database_url, "import", str(tmp_path / "missing.ndjson"))
     assert code == 2
+
+
+def test_state_command_prints_the_same_json_as_the_api(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "--database-url", database_url, "import", "--seed")
+    code, out, _ = run(
+        capsys,
+        "--database-url",
+        database_url,
+        "state",
+        "--as-of",
+        "2025-04-26",
+        "--area",
+        "ru-kursk-oblast",
+        "--track",
+        "ru-ua",
+    )
+    assert code == 0
+    answer = json.loads(out)
+    assert answer["position"] == 16 and answer["as_of"] == "2025-04-26T23:59:59.999999Z"
+    assert list(answer["territory"]["areas"]) == ["ru-kursk-oblast"]
+    assert answer["territory"]["areas"]["ru-kursk-oblast"]["status"] == "contested"
+    assert list(answer["talks"]["tracks"]) == ["ru-ua"]
+    code, _, err = run(capsys, "--database-url", database_url, "state", "--as-of", "2025-04")
+    assert code == 2 and "as_of" in err

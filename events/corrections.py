@@ -1,0 +1,35 @@
+"""Live and in effect (CONTRACT section 5), over any view of who corrects whom.
+
+One definition serves the write-time rules (against the database) and the
+state projections (against the events recorded by a known_at).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+
+class Liveness:
+    """`is_live(e)`: no live retraction names e. Memoised and iterative, since
+    chains of retracted retractions can be long."""
+
+    def __init__(self, retractions_of: Callable[[str], Sequence[str]]) -> None:
+        self._retractions_of = retractions_of
+        self._live: dict[str, bool] = {}
+
+    def is_live(self, event_id: str) -> bool:
+        live = self._live
+        stack = [event_id]
+        while stack:
+            current = stack[-1]
+            if current in live:
+                stack.pop()
+                continue
+            retractions = self._retractions_of(current)
+            pending = [r for r in retractions if r not in live]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            live[current] = not any(live[r] for r in retractions)
+        return live[event_id]

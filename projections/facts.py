@@ -1,0 +1,49 @@
+"""What the state rules see of a stored event: its timing, its order and its (upcast) data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from events.envelope import StoredEvent
+from events.instants import ONE_MICROSECOND, format_instant, parse_instant
+from events.upcasting import upcast
+
+
+@dataclass(frozen=True)
+class Fact:
+    id: str
+    type: str
+    subject: str
+    position: int
+    recorded_at: str
+    occurred_from: str
+    occurred_until: str
+    data: dict[str, Any]
+    supersedes: str | None
+
+    @property
+    def order(self) -> tuple[str, int]:
+        """ "Later" and "newer" in every state rule: by occurred_from, then position."""
+        return (self.occurred_from, self.position)
+
+    @property
+    def last_instant(self) -> str:
+        """The last microsecond of the reported window; before it, the event is tentative."""
+        if self.occurred_until == self.occurred_from:
+            return self.occurred_from
+        return format_instant(parse_instant(self.occurred_until) - ONE_MICROSECOND)
+
+
+def fact_of(event: StoredEvent) -> Fact:
+    return Fact(
+        id=event.id,
+        type=event.type,
+        subject=event.subject,
+        position=event.position,
+        recorded_at=event.recorded_at,
+        occurred_from=event.occurred_from,
+        occurred_until=event.occurred_until,
+        data=upcast(event.type, event.schema_version, event.data),
+        supersedes=event.supersedes,
+    )
