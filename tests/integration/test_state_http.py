@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from service.cli import main, seed_path
+from service.cli import seed_path
 from tests.conftest import WRITE
 from tests.factories import claim, offer, retraction
 
@@ -176,7 +176,7 @@ def test_area_history_over_valid_time(seeded: TestClient) -> None:
     assert [(c["event_id"], c["tentative"]) for c in intervals[0]["claims"]] == [(incursion, True)]
     assert [(c["event_id"], c["tentative"]) for c in intervals[1]["claims"]] == [(incursion, False)]
     assert intervals[1]["status"] == "uncontested"
-    for before, after in zip(intervals, intervals[1:], strict=False):
+    for before, after in itertools.pairwise(intervals):
         assert before["valid_until"] == after["valid_from"]
         assert {k: v for k, v in before.items() if k not in ("valid_from", "valid_until")} != {
             k: v for k, v in after.items() if k not in ("valid_from", "valid_until")
