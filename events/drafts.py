@@ -6,6 +6,7 @@ holding it stays small (ARCHITECTURE: the log).
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -153,6 +154,17 @@ def draft_from_json(obj: Any) -> Draft:
     )
 
 
+def draft_or_refusal(obj: Any) -> Draft | InvalidInput:
+    """The draft, or the refusal carrying the id the event claimed (for idempotency)."""
+    try:
+        return draft_from_json(obj)
+    except InvalidInput as exc:
+        if isinstance(obj, dict) and isinstance(obj.get("id"), str):
+            with contextlib.suppress(ValueError):
+                exc.claimed_id = _lower_uuid(obj["id"])
+        return exc
+
+
 def drafts_from_batch(items: Any, path: str = "/events") -> list[Draft | InvalidInput]:
     """Validate each event of a batch; a refusal stays in its place so that order decides."""
     if not isinstance(items, list):
@@ -161,10 +173,9 @@ def drafts_from_batch(items: Any, path: str = "/events") -> list[Draft | Invalid
     seen: set[str] = set()
     for index, item in enumerate(items):
         prefix = f"{path}/{index}"
-        try:
-            draft = draft_from_json(item)
-        except InvalidInput as exc:
-            results.append(_located(exc, index, prefix))
+        draft = draft_or_refusal(item)
+        if isinstance(draft, InvalidInput):
+            results.append(_located(draft, index, prefix))
             continue
         if draft.id_given and draft.id in seen:
             results.append(

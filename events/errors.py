@@ -15,9 +15,10 @@ class FieldError:
 
     path: str
     message: str
+    location: str | None = None  # "query" for query parameters; None for the body
 
     def prefixed(self, prefix: str) -> FieldError:
-        return FieldError(prefix + self.path, self.message)
+        return FieldError(prefix + self.path, self.message, self.location)
 
 
 class TimelineError(Exception):
@@ -37,6 +38,9 @@ class TimelineError(Exception):
         self.detail = detail
         self.errors = errors or []
         self.extra: dict[str, Any] = extra
+        # The id a refused event carried, if any: a stored id is answered by
+        # idempotency before any other check (CONTRACT section 4).
+        self.claimed_id: str | None = None
 
     def at_index(self, index: int, prefix: str) -> TimelineError:
         """The same refusal, located in event `index` of a batch."""
@@ -46,6 +50,7 @@ class TimelineError(Exception):
             **self.extra,
         )
         copy.extra["index"] = index
+        copy.claimed_id = self.claimed_id
         return copy
 
 

@@ -108,7 +108,11 @@ def _walk(value: Any, path: str, errors: list[FieldError]) -> Any:
         if not math.isfinite(value):
             errors.append(FieldError(path, "numbers must be finite"))
             return value
-        if value.is_integer() and abs(value) <= MAX_SAFE_INTEGER:
+        if abs(value) > MAX_SAFE_INTEGER:
+            # Every double this large is an integer, and JCS cannot carry it exactly.
+            errors.append(FieldError(path, "numbers must lie within ±(2^53 − 1)"))
+            return value
+        if value.is_integer():
             return int(value)
         return value
     raise TypeError(f"unexpected JSON value {value!r}")  # pragma: no cover

@@ -125,7 +125,7 @@ class EventStore:
         """
         if not items:
             raise InvalidInput("A batch holds 1 to 1,000 events.")
-        if isinstance(items[0], InvalidInput):
+        if isinstance(items[0], InvalidInput) and items[0].claimed_id is None:
             raise items[0]
         with self.engine.connect() as conn:
             conn.execution_options(**{WRITE_OPTION: True})
@@ -153,6 +153,7 @@ class EventStore:
         position = head.position if head else 0
 
         given = [d.id for d in items if isinstance(d, Draft) and d.id_given]
+        given += [r.claimed_id for r in items if isinstance(r, InvalidInput) and r.claimed_id]
         stored = self._bodies_by_id(conn, given)
         view = _BatchView(conn)
         answer: list[StoredEvent] = []
@@ -160,6 +161,11 @@ class EventStore:
         for index, item in enumerate(items):
             try:
                 if isinstance(item, InvalidInput):
+                    if item.claimed_id in stored:
+                        raise Conflict(
+                            f"An event with id {item.claimed_id} is already stored with other content.",
+                            existing_position=stored[item.claimed_id].position,
+                        )
                     raise item
                 if item.id in stored:
                     answer.append(_same_or_conflict(item, stored[item.id], view))

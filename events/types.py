@@ -18,6 +18,8 @@ from pydantic import (
     TypeAdapter,
     model_validator,
 )
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
 
 from events.instants import BadInstant, parse_date_time, parse_day_or_date_time
 
@@ -27,7 +29,7 @@ Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,80}$")]
 # Talks parties join into track names with "-", so they may not contain one.
 TalksParty = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,80}$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
-Note = Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
+Note = Annotated[str, StringConstraints(max_length=2_000)]
 Extent = Literal["full", "partial"]
 EventId = Annotated[
     str,
@@ -272,6 +274,23 @@ Submission: Any = Annotated[Union[tuple(TYPED_ENVELOPES.values())], Field(discri
 SUBMISSION: TypeAdapter[Any] = TypeAdapter(Submission)
 
 
+class InputJsonSchema(GenerateJsonSchema):
+    """JSON Schema of what clients may send: an optional key is absent, never null."""
+
+    def nullable_schema(self, schema: core_schema.NullableSchema) -> JsonSchemaValue:
+        return self.generate_inner(schema["schema"])
+
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
+        json_schema = super().default_schema(schema)
+        if json_schema.get("default", ...) is None:
+            del json_schema["default"]
+        return json_schema
+
+
+def submission_json_schema(ref_template: str) -> dict[str, Any]:
+    return SUBMISSION.json_schema(ref_template=ref_template, schema_generator=InputJsonSchema)
+
+
 def type_catalog() -> list[dict[str, Any]]:
     """`GET /types`: each type with the JSON Schema of its data."""
     return [
@@ -279,7 +298,7 @@ def type_catalog() -> list[dict[str, Any]]:
             "type": name,
             "schema_version": SCHEMA_VERSION,
             "subject": SUBJECT_RULES[name],
-            "data_schema": DATA_MODELS[name].model_json_schema(),
+            "data_schema": DATA_MODELS[name].model_json_schema(schema_generator=InputJsonSchema),
         }
         for name in KNOWN_TYPES
     ]

@@ -76,7 +76,11 @@ class ChainVerifier:
                 "position_gap",
                 f"row {row_position} holds the event of position {position}",
             )
-        if hash_of(event) != recorded_hash:
+        try:
+            computed = hash_of(event)
+        except (ValueError, TypeError) as exc:  # values JCS cannot carry, such as integers over 2^53
+            return self._fail(at, "malformed", f"the event cannot be canonicalised: {exc}")
+        if computed != recorded_hash:
             return self._fail(
                 at if position != at else position,
                 "hash_mismatch",

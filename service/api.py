@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from events.drafts import draft_from_json, drafts_from_batch
+from events.drafts import draft_or_refusal, drafts_from_batch
 from events.envelope import StoredEvent
 from events.errors import FieldError, InvalidInput, NotFound
 from events.jsonio import parse_json
@@ -82,7 +82,7 @@ async def post_event(request: Request, store: Store) -> Response:
     raw = await read_body(request, request.app.state.settings.max_body_bytes)
 
     def append() -> AppendResult:
-        return store.append([draft_from_json(parse_json(raw))], batch=False)
+        return store.append([draft_or_refusal(parse_json(raw))], batch=False)
 
     result = await run_in_threadpool(append)
     return json_response(result.events[0].body, 201 if result.stored else 200)

@@ -9,13 +9,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
-from pydantic import TypeAdapter
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import JSONResponse, Response
 
 from events.database import make_engine
 from events.store import EventStore
-from events.types import Submission
+from events.types import submission_json_schema
 from service import api, audit, problems, state_api
 from service.auth import ApiKeys
 from service.config import Settings, get_settings
@@ -68,7 +67,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     template = "#/components/schemas/{model}"
-    submission = TypeAdapter(Submission).json_schema(ref_template=template)
+    submission = submission_json_schema(template)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.update(submission.pop("$defs", {}))
     components["Submission"] = submission

@@ -12,8 +12,12 @@ from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
-from events.database import make_engine
-from events.drafts import Draft, draft_from_json
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from events.database import make_engine, normalise_url
+from events.drafts import Draft, draft_or_refusal
 from events.errors import FieldError, InvalidInput, TimelineError
 from events.jsonio import parse_json
 from events.store import EventStore
@@ -34,10 +38,28 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings()
 
 
+class CommandError(Exception):
+    """A failure to report in one line, with an exit code."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 @contextmanager
 def _store(settings: Settings) -> Iterator[EventStore]:
+    """The store on a migrated database; never creates a database by accident."""
+    url = make_url(normalise_url(settings.database_url))
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        raise CommandError(f"no database at {url.database}: run `timeline migrate` first")
     engine = make_engine(settings.database_url)
     try:
+        try:
+            migrated = inspect(engine).has_table("events")
+        except OperationalError as exc:
+            raise CommandError(f"cannot reach the database: {exc.orig}") from None
+        if not migrated:
+            raise CommandError("the database has no events table: run `timeline migrate` first")
         yield EventStore(engine)
     finally:
         engine.dispose()
@@ -91,7 +113,7 @@ def _read_batches(path: Path, size: int) -> Iterator[tuple[Numbered, int]]:
                         "Every line needs an `id`, so that a re-run stores nothing twice.",
                         [FieldError("/id", "this key is required for import")],
                     )
-                item: Draft | InvalidInput = draft_from_json(obj)
+                item: Draft | InvalidInput = draft_or_refusal(obj)
             except InvalidInput as exc:
                 item = exc
             batch.append((number, item))
@@ -105,8 +127,7 @@ def _read_batches(path: Path, size: int) -> Iterator[tuple[Numbered, int]]:
 def cmd_import(args: argparse.Namespace) -> int:
     path = seed_path() if args.seed else Path(args.file)
     if not path.is_file():
-        print(f"timeline import: no file {path}", file=sys.stderr)
-        return 2
+        raise CommandError(f"no file {path}")
     settings = _settings(args)
     progress = Progress(path.stat().st_size, "bytes")
     stored = seen = 0
@@ -147,6 +168,20 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 @contextmanager
+def _input(path: str) -> Iterator[TextIO]:
+    """A file by path, or standard input for `-`."""
+    if path == "-":
+        yield sys.stdin
+        return
+    try:
+        lines = open(path, encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror}") from None
+    with lines:
+        yield lines
+
+
+@contextmanager
 def _output(path: str | None) -> Iterator[TextIO]:
     if path is None:
         yield sys.stdout
@@ -158,7 +193,7 @@ def _output(path: str | None) -> Iterator[TextIO]:
 def cmd_verify(args: argparse.Namespace) -> int:
     verifier = ChainVerifier()
     if args.file:
-        with open(args.file, encoding="utf-8") as lines:
+        with _input(args.file) as lines:
             for line in lines:
                 if line.strip() and not verifier.feed(line):
                     break
@@ -213,7 +248,9 @@ def parser() -> argparse.ArgumentParser:
     export.set_defaults(run=cmd_export)
 
     verify = commands.add_parser("verify", help="check the hash chain of the database or of an export file")
-    verify.add_argument("file", nargs="?")
+    verify.add_argument(
+        "file", nargs="?", help="an export file (- for standard input); default: the database"
+    )
     verify.set_defaults(run=cmd_verify)
 
     state = commands.add_parser("state", help="print the state at (as_of, known_at) as JSON")
@@ -229,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return int(args.run(args))
+    except CommandError as exc:
+        print(f"timeline {args.command}: {exc}", file=sys.stderr)
+        return exc.code
     except KeyboardInterrupt:
         return 130
 

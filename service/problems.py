@@ -37,7 +37,10 @@ def problem(
 def timeline_problem(exc: TimelineError) -> Response:
     extra = dict(exc.extra)
     if exc.errors:
-        extra["errors"] = [{"path": e.path, "message": e.message} for e in exc.errors]
+        extra["errors"] = [
+            {"path": e.path, "message": e.message, **({"in": e.location} if e.location else {})}
+            for e in exc.errors
+        ]
     return problem(exc.status, exc.title, exc.detail, exc.kind, **extra)
 
 

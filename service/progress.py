@@ -37,8 +37,9 @@ class Progress:
         self.stream.flush()
 
     def finish(self, note: str = "") -> None:
-        self.done = self.total
-        self._show(note)
+        if self.done < self.total or self.tty:
+            self.done = self.total
+            self._show(note)
         if self.tty:
             self.stream.write("\n")
         self.stream.flush()

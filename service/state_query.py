@@ -26,7 +26,11 @@ def query_instant(name: str, value: str | None) -> str | None:
     except BadInstant as exc:
         raise InvalidInput(
             f"`{name}` is not an instant.",
-            [FieldError(f"/{name}", f"expected a date or an RFC 3339 date-time with an offset: {exc}")],
+            [
+                FieldError(
+                    f"/{name}", f"expected a date or an RFC 3339 date-time with an offset: {exc}", "query"
+                )
+            ],
         ) from None
 
 

@@ -193,3 +193,30 @@ def test_state_command_prints_the_same_json_as_the_api(
     assert list(answer["talks"]["tracks"]) == ["ru-ua"]
     code, _, err = run(capsys, "--database-url", database_url, "state", "--as-of", "2025-04")
     assert code == 2 and "as_of" in err
+
+
+def test_commands_on_a_database_that_is_not_there_explain_themselves(
+    databases: Databases, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = f"sqlite:///{tmp_path / 'nothing.db'}"
+    for command in (["verify"], ["export"], ["state"], ["import", "--seed"]):
+        code, _, err = run(capsys, "--database-url", missing, *command)
+        assert code == 2 and "timeline migrate" in err, (command, err)
+    assert not (tmp_path / "nothing.db").exists()
+    empty = databases.empty_url()
+    code, _, err = run(capsys, "--database-url", empty, "verify")
+    assert code == 2 and "timeline migrate" in err
+    code, _, err = run(capsys, "verify", str(tmp_path / "missing.ndjson"))
+    assert code == 2 and "cannot read" in err
+
+
+def test_verify_reads_standard_input(
+    database_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    run(capsys, "--database-url", database_url, "import", "--seed")
+    _, exported, _ = run(capsys, "--database-url", database_url, "export")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(exported))
+    code, out, _ = run(capsys, "verify", "-")
+    assert code == 0 and json.loads(out)["count"] == 16

@@ -101,6 +101,17 @@ CASES = [
         "/data/area_km2",
     ),
     ("integer beyond 2^53-1", good_with(expected_version=2**53), 422, "/expected_version"),
+    ("integral float beyond 2^53-1", good_with(data__area_km2=1e16), 422, "/data/area_km2"),
+    ("occurred_at with a final newline", good_with(occurred_at="2025\n"), 422, "/occurred_at"),
+    ("date-time with a final newline", good_with(occurred_at="2025-04-26T10:00:00Z\n"), 422, "/occurred_at"),
+    ("occurred_at in other digits", good_with(occurred_at="\u0662\u0660\u0662\u0665"), 422, "/occurred_at"),
+    ("occurred_at in full-width digits", good_with(occurred_at="２０２５"), 422, "/occurred_at"),
+    (
+        "reported_at with a final newline",
+        good_with(reported_at="2025-04-26T10:00:00+00:00\n"),
+        422,
+        "/reported_at",
+    ),
     (
         "lone surrogate",
         GOOD_TEXT.replace('"name": "Test Wire"', '"name": "Test \\ud800 Wire"').encode(),

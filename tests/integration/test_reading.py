@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -52,9 +53,14 @@ def test_known_at_cuts_by_recorded_at(client: TestClient) -> None:
     assert [e["position"] for e in cut["events"]] == [1, 2]
     assert cut["next_after"] is None
     assert client.get("/events", params={"known_at": "2000-01-01"}).json()["events"] == []
-    bad = client.get("/events", params={"known_at": "2025-04"})
-    assert bad.status_code == 422
-    assert bad.json()["errors"][0]["path"] == "/known_at"
+    for text in ["2025-04", "2025-04-26T00:00:00Z\n"]:
+        bad = client.get("/events", params={"known_at": text})
+        assert bad.status_code == 422
+        assert bad.json()["errors"][0] == {
+            "path": "/known_at",
+            "in": "query",
+            "message": bad.json()["errors"][0]["message"],
+        }
 
 
 def test_limit_bounds(client: TestClient) -> None:
@@ -89,6 +95,10 @@ def test_types_lists_the_catalog_with_schemas(client: TestClient) -> None:
     schema = types["territory.control_claimed"]["data_schema"]
     assert set(schema["required"]) == {"area", "controller", "extent", "claimant"}
     assert schema["additionalProperties"] is False
+    # Optional keys are absent or hold a value; the published schemas must not invite null.
+    assert "null" not in json.dumps(client.get("/types").json())
+    spec = client.get("/openapi.json").json()["components"]["schemas"]
+    assert "null" not in json.dumps(spec["TerritoryControlClaimedEvent"])
 
 
 def test_healthz_reports_the_head(client: TestClient) -> None:
@@ -137,8 +147,6 @@ def test_unknown_route_is_a_problem(client: TestClient) -> None:
 def test_bodies_over_one_mebibyte_are_413(client: TestClient) -> None:
     big = {"events": [statement() for _ in range(10)]}
     big["events"][0]["data"]["text"] = "x" * (1024 * 1024)
-    import json
-
     body = json.dumps(big).encode()
     response = client.post(
         "/events/batch", content=body, headers={**WRITE, "Content-Type": "application/json"}

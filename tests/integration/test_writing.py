@@ -44,6 +44,19 @@ def test_same_id_other_content_is_a_409(client: TestClient) -> None:
     assert count(client) == 1
 
 
+def test_a_stored_id_with_invalid_content_is_a_409_not_a_422(client: TestClient) -> None:
+    event = claim()
+    post(client, event)
+    invalid = {**event, "data": {**event["data"], "extent": "bogus"}}
+    assert post(client, invalid).status_code == 409
+    unknown_type = {**event, "type": "territory.invaded"}
+    assert post(client, unknown_type).status_code == 409
+    response = batch(client, [statement(), invalid])
+    assert (response.status_code, response.json()["index"]) == (409, 1)
+    # Not stored yet: the same invalid content is a 422.
+    assert post(client, {**invalid, "id": claim()["id"]}).status_code == 422
+
+
 def test_uppercase_id_is_the_same_id(client: TestClient) -> None:
     event = claim()
     post(client, event)
