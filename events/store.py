@@ -53,6 +53,16 @@ class AppendResult:
 
 
 @dataclass(frozen=True)
+class Row:
+    """An event as the stream needs it: enough to filter, and its stored text."""
+
+    position: int
+    type: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
 class Page:
     events: list[StoredEvent]
     next_after: int | None
@@ -265,6 +275,17 @@ class EventStore:
         more = len(rows) == limit and rows[-1].position < last
         return Page(found, rows[-1].position if more else None)
 
+    def rows_after(self, after: int, limit: int) -> list[Row]:
+        """Up to `limit` events after a position, in one short transaction."""
+        query = (
+            select(events_table.c.position, events_table.c.type, events_table.c.subject, events_table.c.body)
+            .where(events_table.c.position > after)
+            .order_by(events_table.c.position)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [Row(r.position, r.type, r.subject, r.body) for r in conn.execute(query)]
+
     def read_subject(self, subject: str, *, after_version: int = 0, limit: int = 100) -> Page:
         query = (
             select(events_table.c.version, events_table.c.body)
@@ -402,4 +423,4 @@ def _row(event: StoredEvent) -> dict[str, object]:
     }
 
 
-__all__ = ["RETRACTED", "AppendHook", "AppendResult", "EventStore", "Head", "Page"]
+__all__ = ["RETRACTED", "AppendHook", "AppendResult", "EventStore", "Head", "Page", "Row"]

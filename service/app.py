@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import JSONResponse, Response
 
-from events.database import make_engine
+from events.database import is_sqlite, make_engine
 from events.store import EventStore
 from events.types import submission_json_schema
-from service import api, audit, problems, state_api
+from service import api, audit, problems, runtime, state_api, stream
 from service.auth import ApiKeys
 from service.config import Settings, get_settings
+from service.listener import Listener
+from service.logs import install_redaction
 from service.schemas import Health
+from service.tail import Tail
+from service.wiring import build_store
 
+logger = logging.getLogger("timeline")
 DESCRIPTION = """An event-sourced timeline of wars and peace processes.
 
 Every reported development is an immutable event in one append-only,
@@ -33,20 +41,46 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
-        app.state.engine = engine
-        app.state.store = EventStore(engine)
+        store = build_store(engine)
+        tail = Tail(
+            store, poll_seconds=settings.stream_poll_seconds, buffer_events=settings.stream_buffer_events
+        )
+        store.after_commit.append(lambda _appended: tail.wake())  # this process's appends, at once
+        listener = None if is_sqlite(engine) else Listener(settings.database_url, tail.wake)
+        app.state.engine, app.state.store, app.state.tail, app.state.listener = engine, store, tail, listener
+        app.state.shutdown = anyio.Event()
+
+        async def close_streams_on_shutdown() -> None:
+            await app.state.shutdown.wait()
+            tail.close_streams()
+
+        closer = asyncio.create_task(close_streams_on_shutdown(), name="timeline-stream-closer")
+        try:
+            await tail.start()
+        except SQLAlchemyError:
+            logger.warning("the database is not answering at start-up; the stream will catch up")
+            tail.start_without_head()
+        if listener is not None:
+            listener.start()
         try:
             yield
         finally:
+            closer.cancel()
+            if listener is not None:
+                await listener.stop()
+            await tail.stop()
             engine.dispose()
 
     app = FastAPI(title="Timeline service", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.api_keys = api_keys
     problems.install(app)
+    app.include_router(stream.router)  # before /events/{event_id}, which would take "stream"
     app.include_router(api.router)
     app.include_router(audit.router)
     app.include_router(state_api.router)
+    app.include_router(runtime.router)
+    install_redaction()
 
     @app.get("/healthz", response_model=Health, responses={503: {"model": Health}}, tags=["operations"])
     async def healthz(request: Request) -> Response:

@@ -24,6 +24,7 @@ from events.store import EventStore
 from events.verify import ChainVerifier
 from service.config import Settings
 from service.progress import Progress
+from service.wiring import build_store
 
 SEED_FILE = "seed.ndjson"
 
@@ -60,7 +61,7 @@ def _store(settings: Settings) -> Iterator[EventStore]:
             raise CommandError(f"cannot reach the database: {exc.orig}") from None
         if not migrated:
             raise CommandError("the database has no events table: run `timeline migrate` first")
-        yield EventStore(engine)
+        yield build_store(engine)
     finally:
         engine.dispose()
 

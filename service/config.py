@@ -22,6 +22,19 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     log_level: str = "info"
 
+    # The live stream (GET /events/stream).
+    stream_ping_seconds: float = Field(default=15.0, gt=0, description="`: ping` when idle")
+    stream_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often the tail reader looks for events that no wake-up announced"
+    )
+    stream_send_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="A client that takes longer to accept a message is disconnected"
+    )
+    stream_retry_ms: int = Field(default=2000, ge=0, description="The `retry:` sent on connect")
+    stream_buffer_events: int = Field(
+        default=4096, ge=1, description="Recent events the tail reader keeps for subscribers at the head"
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:

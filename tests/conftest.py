@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -68,8 +68,24 @@ def client(database_url: str) -> Iterator[TestClient]:
         yield test_client
 
 
+ServerFactory = Callable[..., ServerProcess]
+
+
 @pytest.fixture
-def server(database_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
-    process = ServerProcess(database_url, tmp_path / "server.log")
-    yield process
-    process.stop()
+def start_server(tmp_path: Path) -> Iterator[ServerFactory]:
+    """Start real server processes (`env` adds TIMELINE_* settings); all are stopped afterwards."""
+    started: list[ServerProcess] = []
+
+    def start(database_url: str, env: dict[str, str] | None = None) -> ServerProcess:
+        process = ServerProcess(database_url, tmp_path / f"server-{len(started)}.log", env)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def server(database_url: str, start_server: ServerFactory) -> ServerProcess:
+    return start_server(database_url)

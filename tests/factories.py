@@ -52,5 +52,5 @@ def retraction(target: str, **keys: Any) -> dict[str, Any]:
     return envelope("event.retracted", {"target_event_id": target, "reason": "false report"}, **keys)
 
 
-def statement(speaker: str = "peskov", **keys: Any) -> dict[str, Any]:
-    return envelope("diplomacy.statement_made", {"speaker": speaker, "text": "We are ready."}, **keys)
+def statement(speaker: str = "peskov", text: str = "We are ready.", **keys: Any) -> dict[str, Any]:
+    return envelope("diplomacy.statement_made", {"speaker": speaker, "text": text}, **keys)

@@ -14,7 +14,7 @@ from events.verify import verify_bodies
 def chain(count: int) -> list[dict[str, Any]]:
     events, previous = [], "0" * 64
     for position in range(1, count + 1):
-        event = {
+        event: dict[str, Any] = {
             "id": f"00000000-0000-4000-8000-{position:012d}",
             "position": position,
             "prev_hash": previous,

@@ -1,0 +1,136 @@
+"""`GET /events/stream`: Server-Sent Events (CONTRACT section 8).
+
+Catch-up and live are one loop over the log by position (`position >
+cursor`), so there is no gap, duplicate or reordering at the hand-over,
+whatever is appended meanwhile. Subscribers at the head are served from the
+process's tail reader; those behind page from the database themselves.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from events.store import EventStore, Row
+from service.auth import ApiKeys, bearer_token
+from service.config import Settings
+from service.schemas import problems
+from service.tail import Message, Tail, encode
+
+router = APIRouter(tags=["stream"])
+PAGE = 500
+CHECKPOINT_EVERY_SECONDS = 1.0
+SHUTDOWN_GRACE_SECONDS = 2.0
+
+Matcher = Callable[[Row], bool]
+
+
+def matcher(types: Sequence[str], subjects: Sequence[str]) -> Matcher | None:
+    """OR within a parameter, AND between them; None when nothing is filtered."""
+    if not types and not subjects:
+        return None
+    exact = {t for t in types if not t.endswith(".")}
+    prefixes = tuple(t for t in types if t.endswith("."))
+    wanted_subjects = set(subjects)
+
+    def matches(row: Row) -> bool:
+        if types and not (row.type in exact or row.type.startswith(prefixes)):
+            return False
+        return not subjects or row.subject in wanted_subjects
+
+    return matches
+
+
+def start_after(last_event_id: str | None, after: int | None) -> int | None:
+    """Last-Event-ID wins over `after`; a Last-Event-ID that is not a number is ignored."""
+    if last_event_id is not None and last_event_id.strip().isdigit():
+        return int(last_event_id.strip())
+    return after
+
+
+def checkpoint(position: int) -> bytes:
+    """An `id:`-only message: moves the client's Last-Event-ID past filtered-out events."""
+    return f"id: {position}\r\n\r\n".encode()
+
+
+async def subscription(
+    store: EventStore, tail: Tail, cursor: int, matches: Matcher | None, settings: Settings
+) -> AsyncIterator[bytes]:
+    tail.subscribers += 1
+    try:
+        yield ServerSentEvent(retry=settings.stream_retry_ms).encode()
+        last_id_sent, last_id_time = cursor, time.monotonic()
+        while not tail.closing:
+            messages = tail.after(cursor, PAGE)
+            from_database = messages is None
+            if messages is None:  # behind the tail's buffer: page from the database
+                rows = await run_in_threadpool(store.rows_after, cursor, PAGE)
+                messages = [Message(row, encode(row)) for row in rows]
+            if messages:
+                chosen = messages if matches is None else [m for m in messages if matches(m.row)]
+                cursor = messages[-1].row.position
+                if chosen:
+                    yield b"".join(m.encoded for m in chosen)
+                    last_id_sent, last_id_time = chosen[-1].row.position, time.monotonic()
+                if cursor > last_id_sent and (
+                    from_database or time.monotonic() - last_id_time >= CHECKPOINT_EVERY_SECONDS
+                ):
+                    yield checkpoint(cursor)
+                    last_id_sent, last_id_time = cursor, time.monotonic()
+                continue
+            if cursor > last_id_sent:
+                yield checkpoint(cursor)
+                last_id_sent, last_id_time = cursor, time.monotonic()
+            await tail.wait_beyond(cursor, timeout=settings.stream_ping_seconds)
+    finally:
+        tail.subscribers -= 1
+
+
+@router.get(
+    "/events/stream",
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "One message per event: id, event, data"},
+        **problems(401, 403, 422),
+    },
+    summary="The live stream of events (Server-Sent Events)",
+)
+async def stream(
+    request: Request,
+    after: Annotated[
+        int | None, Query(ge=0, description="Start after this position (default: the head)")
+    ] = None,
+    type: Annotated[
+        list[str] | None, Query(description="Full type or prefix ending in '.'; repeatable")
+    ] = None,
+    subject: Annotated[list[str] | None, Query(description="Repeatable")] = None,
+    access_token: Annotated[
+        str | None, Query(description="The read key, for EventSource clients that cannot send headers")
+    ] = None,
+    last_event_id: Annotated[str | None, Header(description="Resume after this position")] = None,
+) -> EventSourceResponse:
+    keys: ApiKeys = request.app.state.api_keys
+    keys.authorise(bearer_token(request.headers.get("authorization")) or access_token, "read")
+    store: EventStore = request.app.state.store
+    tail: Tail = request.app.state.tail
+    settings: Settings = request.app.state.settings
+
+    head = await run_in_threadpool(store.head)
+    head_position = head.position if head else 0
+    start = start_after(last_event_id, after)
+    cursor = head_position if start is None or start > head_position else start
+    return EventSourceResponse(
+        subscription(store, tail, cursor, matcher(type or (), subject or ()), settings),
+        ping=settings.stream_ping_seconds,
+        ping_message_factory=lambda: ServerSentEvent(comment="ping"),
+        send_timeout=settings.stream_send_timeout_seconds,
+        headers={"Cache-Control": "no-store"},
+        # On shutdown sse-starlette sets this event; the app then ends every stream with a
+        # proper last chunk, and clients reconnect to another process with Last-Event-ID.
+        shutdown_event=request.app.state.shutdown,
+        shutdown_grace_period=SHUTDOWN_GRACE_SECONDS,
+    )

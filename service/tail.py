@@ -1,0 +1,124 @@
+"""One tail reader per process: it fetches new events once and hands them to every subscriber.
+
+Subscribers at the head read from its buffer and wait on it, holding no
+database connection; a subscriber that is behind pages from the database
+itself until it reaches the buffer. The tail reads when woken (NOTIFY from
+any process, or an append in this one) and, as a fallback that delays but
+never loses, every `poll_seconds`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from dataclasses import dataclass
+
+from fastapi.concurrency import run_in_threadpool
+
+from events.store import EventStore, Row
+
+logger = logging.getLogger("timeline.stream")
+FETCH_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class Message:
+    """A row with its SSE text, encoded once for every subscriber."""
+
+    row: Row
+    encoded: bytes
+
+
+def encode(row: Row) -> bytes:
+    # The stored body is one line of JSON (JCS escapes every control character).
+    return f"id: {row.position}\r\nevent: {row.type}\r\ndata: {row.body}\r\n\r\n".encode()
+
+
+class Tail:
+    def __init__(self, store: EventStore, *, poll_seconds: float, buffer_events: int) -> None:
+        self.store = store
+        self.poll_seconds = poll_seconds
+        self.head = 0  # the last position fetched
+        self.buffer: deque[Message] = deque(maxlen=buffer_events)
+        self.subscribers = 0
+        self.closing = False  # set at shutdown: subscribers end their streams cleanly
+        self._wake = asyncio.Event()
+        self._advanced = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._reading: asyncio.Future[list[Row]] | None = None
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        head = await run_in_threadpool(self.store.head)
+        self.head = head.position if head else 0
+        self._task = asyncio.create_task(self._run(), name="timeline-tail")
+
+    def start_without_head(self) -> None:
+        """Start with an unknown head (the database is away); the first read catches up."""
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.create_task(self._run(), name="timeline-tail")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._reading is not None:
+            # A read in the thread pool cannot be cancelled; let it return its connection
+            # before the engine is disposed.
+            await asyncio.gather(self._reading, return_exceptions=True)
+        self._advanced.set()  # release waiting subscribers
+
+    def close_streams(self) -> None:
+        """Wake every subscriber with `closing` set, so that each ends its response."""
+        self.closing = True
+        self._advanced.set()
+
+    def wake(self) -> None:
+        """Ask for a read now. Safe to call from any thread (appends run in the thread pool)."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            self._wake.clear()
+            try:
+                await self._fetch()
+            except Exception:  # the database may be away for a while; keep polling
+                logger.warning("tail reader could not read the log; retrying", exc_info=True)
+
+    async def _fetch(self) -> None:
+        while True:
+            self._reading = asyncio.ensure_future(
+                run_in_threadpool(self.store.rows_after, self.head, FETCH_PAGE)
+            )
+            rows = await asyncio.shield(self._reading)
+            if not rows:
+                return
+            self.buffer.extend(Message(row, encode(row)) for row in rows)
+            self.head = rows[-1].position
+            advanced, self._advanced = self._advanced, asyncio.Event()
+            advanced.set()
+            if len(rows) < FETCH_PAGE:
+                return
+
+    def after(self, cursor: int, limit: int) -> list[Message] | None:
+        """Buffered messages after `cursor`; None when the buffer no longer reaches back to it."""
+        if cursor >= self.head:
+            return []
+        if not self.buffer or self.buffer[0].row.position > cursor + 1:
+            return None
+        start = cursor + 1 - self.buffer[0].row.position  # positions in the buffer are contiguous
+        return [self.buffer[i] for i in range(start, min(start + limit, len(self.buffer)))]
+
+    async def wait_beyond(self, cursor: int, timeout: float) -> None:
+        """Return once the tail has fetched past `cursor`, or after `timeout`."""
+        if self.head > cursor or self.closing:
+            return
+        advanced = self._advanced
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(advanced.wait(), timeout=timeout)
