@@ -1,0 +1,1 @@
+"""Benchmarks: one script per workload; each writes its figures to docs/benchmarks.md."""

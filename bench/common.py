@@ -1,0 +1,163 @@
+"""What every benchmark needs: a database, a server process, percentiles, and the report."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx2 as httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from events.database import normalise_url
+from service.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT = ROOT / "docs" / "benchmarks.md"
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kib / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{os.cpu_count()} cores ({cpu}){memory}, Python {platform.python_version()}, {platform.system()}"
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+@contextmanager
+def fresh_database(base_url: str | None) -> Iterator[str]:
+    """A new, migrated database: a temporary SQLite file, or a new database next to `base_url`."""
+    if base_url is None or make_url(normalise_url(base_url)).get_backend_name() == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="timeline-bench-") as folder:
+            url = f"sqlite:///{folder}/bench.db"
+            upgrade(url)
+            yield url
+        return
+    base = make_url(normalise_url(base_url))
+    name = f"timeline_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def backend_name(url: str) -> str:
+    return "SQLite" if make_url(normalise_url(url)).get_backend_name() == "sqlite" else "PostgreSQL"
+
+
+@contextmanager
+def server(
+    database_url: str, port: int, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    environment = {**os.environ, "TIMELINE_DATABASE_URL": database_url, **(env or {})}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "service.app:app_from_environment",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=environment,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.1)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(15)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def record(section: str, command: str, body: str, *, output: Path | None = None) -> None:
+    """Replace this benchmark's section of docs/benchmarks.md (or write `output` instead)."""
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text_block = (
+        f"<!-- bench:{section} -->\n## {section}\n\n"
+        f"- Date: {stamp}\n- Machine: {machine()}\n- Command: `{command}`\n\n{body.strip()}\n"
+        f"<!-- /bench:{section} -->\n"
+    )
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text_block)
+        print(text_block)
+        return
+    current = (
+        REPORT.read_text()
+        if REPORT.exists()
+        else "# Benchmarks\n\nFigures written by the scripts in `bench/`.\n\n"
+    )
+    pattern = re.compile(
+        rf"<!-- bench:{re.escape(section)} -->.*?<!-- /bench:{re.escape(section)} -->\n", re.S
+    )
+    if pattern.search(current):
+        current = pattern.sub(lambda _: text_block, current)
+    else:
+        current = current.rstrip("\n") + "\n\n" + text_block
+    REPORT.write_text(current)
+    print(text_block)
