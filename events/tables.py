@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 # Named constraints: SQLite batch migrations cannot drop unnamed ones.
 NAMING_CONVENTION = {
@@ -43,4 +56,15 @@ events = Table(
     Index(None, "corrects"),
     Index(None, "recorded_at"),
     Index(None, "type", "position"),
+)
+
+# The complete subtrees of the RFC 9162 Merkle tree over the log, written in the
+# append transaction: (level, idx) covers leaves [idx * 2^level, (idx + 1) * 2^level).
+merkle_nodes = Table(
+    "merkle_nodes",
+    metadata,
+    Column("level", SmallInteger, nullable=False),
+    Column("idx", BigInteger, nullable=False),
+    Column("hash", LargeBinary(32), nullable=False),
+    PrimaryKeyConstraint("level", "idx"),
 )

@@ -16,6 +16,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import JSONResponse, Response
 
 from events.database import is_sqlite, make_engine
+from events.merkle_store import TreeReader
+from events.signing import load_private_key
 from events.store import EventStore
 from events.types import submission_json_schema
 from service import api, audit, problems, runtime, state_api, stream
@@ -37,6 +39,7 @@ hash-chained log. See CONTRACT.md for the event catalog and the rules."""
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     api_keys = ApiKeys.parse(settings.api_keys)
+    signing_key = load_private_key(settings.signing_key) if settings.signing_key else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -49,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         listener = None if is_sqlite(engine) else Listener(settings.database_url, tail.wake)
         app.state.engine, app.state.store, app.state.tail, app.state.listener = engine, store, tail, listener
         app.state.shutdown = anyio.Event()
+        app.state.tree = TreeReader(engine)
 
         async def close_streams_on_shutdown() -> None:
             await app.state.shutdown.wait()
@@ -74,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Timeline service", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.api_keys = api_keys
+    app.state.signing_key = signing_key
     problems.install(app)
     app.include_router(stream.router)  # before /events/{event_id}, which would take "stream"
     app.include_router(api.router)

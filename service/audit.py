@@ -6,14 +6,17 @@ import json
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
+from events.errors import FieldError, InvalidInput, NotFound
+from events.merkle_store import TreeReader
+from events.signing import public_key_base64, public_key_pem, sign_head
 from events.store import EventStore
-from events.verify import ChainVerifier, Verdict
 from service.api import Store, require
-from service.schemas import VerifyOut, problems
+from service.schemas import ConsistencyOut, HeadOut, InclusionOut, KeyOut, VerifyOut, problems
+from service.verification import verify_database
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -22,15 +25,6 @@ def export_lines(store: EventStore, after: int) -> Iterator[str]:
     """One page of NDJSON at a time, each read in its own short transaction."""
     for page in store.iter_rows(after=after):
         yield "".join(body + "\n" for _, body in page)
-
-
-def verify_store(store: EventStore) -> Verdict:
-    verifier = ChainVerifier()
-    for page in store.iter_rows():
-        for position, body in page:
-            if not verifier.feed(body, row_position=position):
-                return verifier.verdict()
-    return verifier.verdict()
 
 
 @router.get(
@@ -54,6 +48,111 @@ def export(store: Store, after: Annotated[int, Query(ge=0)] = 0) -> StreamingRes
     responses=problems(401, 403),
     summary="Re-hash the whole log and check the chain (admin)",
 )
-async def verify(store: Store) -> Response:
-    verdict = await run_in_threadpool(verify_store, store)
-    return Response(json.dumps(verdict.as_dict()), media_type="application/json")
+async def verify(request: Request, store: Store) -> Response:
+    verdict, _ = await run_in_threadpool(verify_database, store, tree(request))
+    return Response(json.dumps(verdict), media_type="application/json")
+
+
+def tree(request: Request) -> TreeReader:
+    reader: TreeReader = request.app.state.tree
+    return reader
+
+
+def _out_of_range(name: str, message: str) -> InvalidInput:
+    return InvalidInput(f"`{name}` is out of range: {message}.", [FieldError(f"/{name}", message, "query")])
+
+
+def _tree_size(reader: TreeReader, size: int | None, name: str = "size") -> int:
+    current = reader.size()
+    if size is None:
+        return current
+    if size > current:
+        raise _out_of_range(name, f"the log holds {current} events")
+    return size
+
+
+@router.get(
+    "/head",
+    dependencies=[Depends(require("read"))],
+    response_model=HeadOut,
+    responses=problems(401, 403, 422),
+    summary="The Merkle tree head (signed when the operator configured a key)",
+)
+async def head(
+    request: Request, size: Annotated[int | None, Query(ge=0, description="Default: the whole log")] = None
+) -> Response:
+    reader = tree(request)
+
+    def answer() -> dict[str, object]:
+        body = reader.head(_tree_size(reader, size)).as_dict()
+        key = request.app.state.signing_key
+        return sign_head(body, key) if key is not None else body
+
+    return Response(json.dumps(await run_in_threadpool(answer)), media_type="application/json")
+
+
+@router.get(
+    "/key",
+    dependencies=[Depends(require("read"))],
+    response_model=KeyOut,
+    responses=problems(401, 403, 404),
+    summary="The public key that verifies signed tree heads",
+)
+async def key(request: Request) -> KeyOut:
+    private = request.app.state.signing_key
+    if private is None:
+        raise NotFound("No signing key is configured (TIMELINE_SIGNING_KEY): heads are not signed.")
+    public = private.public_key()
+    return KeyOut(
+        algorithm="Ed25519", public_key=public_key_base64(public), public_key_pem=public_key_pem(public)
+    )
+
+
+@router.get(
+    "/proof/inclusion",
+    dependencies=[Depends(require("read"))],
+    response_model=InclusionOut,
+    responses=problems(401, 403, 422),
+    summary="RFC 9162 inclusion proof of the event at a position in the tree of a size",
+)
+async def inclusion(
+    request: Request,
+    position: Annotated[int, Query(ge=1)],
+    size: Annotated[int | None, Query(ge=1, description="Default: the whole log")] = None,
+) -> InclusionOut:
+    reader = tree(request)
+
+    def answer() -> InclusionOut:
+        tree_size = _tree_size(reader, size)
+        if position > tree_size:
+            raise _out_of_range("position", f"the tree of size {tree_size} has no position {position}")
+        return InclusionOut(
+            position=position, tree_size=tree_size, audit_path=reader.inclusion(position, tree_size)
+        )
+
+    return await run_in_threadpool(answer)
+
+
+@router.get(
+    "/proof/consistency",
+    dependencies=[Depends(require("read"))],
+    response_model=ConsistencyOut,
+    responses=problems(401, 403, 422),
+    summary="RFC 9162 consistency proof between two tree sizes",
+)
+async def consistency(
+    request: Request,
+    first: Annotated[int, Query(alias="from", ge=1)],
+    second: Annotated[int, Query(alias="to", ge=1)],
+) -> ConsistencyOut:
+    reader = tree(request)
+
+    def answer() -> ConsistencyOut:
+        tree_size = _tree_size(reader, second, "to")
+        if first > tree_size:
+            raise _out_of_range("from", "`from` must not exceed `to`")
+        return ConsistencyOut(
+            **{"from": first, "to": tree_size}, consistency_path=reader.consistency(first, tree_size)
+        )
+
+    return await run_in_threadpool(answer)

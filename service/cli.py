@@ -20,10 +20,13 @@ from events.database import make_engine, normalise_url
 from events.drafts import Draft, draft_or_refusal
 from events.errors import FieldError, InvalidInput, TimelineError
 from events.jsonio import parse_json
+from events.merkle_store import TreeReader
+from events.signing import load_private_key, load_public_key, sign_head
 from events.store import EventStore
 from events.verify import ChainVerifier
 from service.config import Settings
 from service.progress import Progress
+from service.verification import verify_database, verify_head
 from service.wiring import build_store
 
 SEED_FILE = "seed.ndjson"
@@ -192,20 +195,59 @@ def _output(path: str | None) -> Iterator[TextIO]:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    verifier = ChainVerifier()
+    if args.head:
+        return _verify_head(args)
     if args.file:
+        verifier = ChainVerifier()
         with _input(args.file) as lines:
             for line in lines:
                 if line.strip() and not verifier.feed(line):
                     break
+        verdict = verifier.verdict().as_dict()
     else:
         with _store(_settings(args)) as store:
-            for page in store.iter_rows():
-                if not all(verifier.feed(body, row_position=position) for position, body in page):
-                    break
-    verdict = verifier.verdict()
-    print(json.dumps(verdict.as_dict()))
-    return 0 if verdict.ok else 1
+            verdict, _ = verify_database(store, TreeReader(store.engine))
+    print(json.dumps(verdict))
+    return 0 if verdict["ok"] else 1
+
+
+def _verify_head(args: argparse.Namespace) -> int:
+    with _input(args.head) as text:
+        try:
+            head = json.loads(text.read())
+        except ValueError:
+            raise CommandError(f"{args.head} is not a JSON head (save one with `timeline head`)") from None
+    settings = _settings(args)
+    public_key = None
+    try:
+        if args.public_key:
+            with _input(args.public_key) as key_text:
+                public_key = load_public_key(key_text.read())
+        elif settings.signing_key:
+            public_key = load_private_key(settings.signing_key).public_key()
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    with _store(settings) as store:
+        verdict = verify_head(store, TreeReader(store.engine), head, public_key)
+    print(json.dumps(verdict))
+    return 0 if verdict["ok"] else 1
+
+
+def cmd_head(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    with _store(settings) as store:
+        reader = TreeReader(store.engine)
+        size = reader.size() if args.size is None else args.size
+        if size > reader.size() or size < 0:
+            raise CommandError(f"the log holds {reader.size()} events")
+        head = reader.head(size).as_dict()
+    if settings.signing_key:
+        try:
+            head = sign_head(head, load_private_key(settings.signing_key))
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+    print(json.dumps(head))
+    return 0
 
 
 def cmd_state(args: argparse.Namespace) -> int:
@@ -252,7 +294,19 @@ def parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "file", nargs="?", help="an export file (- for standard input); default: the database"
     )
+    verify.add_argument(
+        "--head", metavar="FILE", help="check that the log extends a head saved by `timeline head`"
+    )
+    verify.add_argument(
+        "--public-key",
+        metavar="FILE",
+        help="the key that signed the head (default: from TIMELINE_SIGNING_KEY)",
+    )
     verify.set_defaults(run=cmd_verify)
+
+    head = commands.add_parser("head", help="print the Merkle tree head (signed with TIMELINE_SIGNING_KEY)")
+    head.add_argument("--size", type=int, help="the tree size (default: the whole log)")
+    head.set_defaults(run=cmd_head)
 
     state = commands.add_parser("state", help="print the state at (as_of, known_at) as JSON")
     state.add_argument("--as-of", help="date or date-time with offset (default: now)")

@@ -19,6 +19,11 @@ class Settings(BaseSettings):
         default="",
         description="Comma-separated scope:key pairs; scopes read, write and admin.",
     )
+    signing_key: str = Field(
+        default="",
+        description="Ed25519 private key that signs tree heads: PEM, or the 32-byte seed in base64 or hex",
+        repr=False,
+    )
     max_body_bytes: int = 1024 * 1024
     log_level: str = "info"
 

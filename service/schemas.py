@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class StoredEventOut(BaseModel):
@@ -72,6 +72,35 @@ class VerifyOut(BaseModel):
     first_bad_position: int | None = None
     reason: str | None = None
     detail: str | None = None
+
+
+class HeadOut(BaseModel):
+    tree_size: int
+    root_hash: str = Field(description="Lowercase hex")
+    timestamp: str | None = Field(description="recorded_at of the event at tree_size")
+    signature: str | None = Field(
+        default=None, description="Base64 Ed25519 signature over the JCS of the three keys above"
+    )
+
+
+class KeyOut(BaseModel):
+    algorithm: str
+    public_key: str = Field(description="The 32-byte Ed25519 public key, base64")
+    public_key_pem: str
+
+
+class InclusionOut(BaseModel):
+    position: int
+    tree_size: int
+    audit_path: list[str]
+
+
+class ConsistencyOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    first: int = Field(alias="from")
+    second: int = Field(alias="to")
+    consistency_path: list[str]
 
 
 class ProblemError(BaseModel):

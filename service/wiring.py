@@ -1,4 +1,4 @@
-"""Building the store with what every process needs in its append transaction."""
+"""Building the store with what every writer needs in its append transaction."""
 
 from __future__ import annotations
 
@@ -7,11 +7,15 @@ from collections.abc import Sequence
 from sqlalchemy import Engine
 
 from events.database import is_sqlite
+from events.merkle_store import MerkleNodes
 from events.notifications import PostgresNotify
 from events.store import AfterCommit, AppendHook, EventStore
 
 
 def build_store(engine: Engine, after_commit: Sequence[AfterCommit] = ()) -> EventStore:
-    """The store, announcing appends to the other processes on PostgreSQL."""
-    hooks: list[AppendHook] = [] if is_sqlite(engine) else [PostgresNotify()]
+    """The store with the Merkle tree kept in its append transaction, announcing appends
+    to the other processes on PostgreSQL. Every writer must be built here."""
+    hooks: list[AppendHook] = [MerkleNodes()]
+    if not is_sqlite(engine):
+        hooks.append(PostgresNotify())
     return EventStore(engine, hooks=hooks, after_commit=after_commit)

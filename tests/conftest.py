@@ -12,6 +12,7 @@ from events.database import make_engine
 from events.store import EventStore
 from service.app import create_app
 from service.config import Settings
+from service.wiring import build_store
 from tests.databases import Databases, PostgresDatabases, SqliteDatabases, configured_url
 from tests.server import ServerProcess
 
@@ -49,7 +50,7 @@ def database_url(databases: Databases) -> str:
 @pytest.fixture
 def store(database_url: str) -> Iterator[EventStore]:
     engine = make_engine(database_url)
-    yield EventStore(engine)
+    yield build_store(engine)
     engine.dispose()
 
 

@@ -13,6 +13,7 @@ from events.drafts import draft_from_json
 from events.store import EventStore
 from events.tables import metadata
 from service.migrate import downgrade, upgrade
+from service.wiring import build_store
 from tests.databases import Databases
 from tests.factories import claim
 
@@ -27,7 +28,7 @@ def test_upgrade_downgrade_upgrade(databases: Databases) -> None:
         assert "events" not in inspect(engine).get_table_names()
         upgrade(url)
         assert "events" in inspect(engine).get_table_names()
-        EventStore(engine).append([draft_from_json(claim())], batch=False)
+        build_store(engine).append([draft_from_json(claim())], batch=False)
     finally:
         engine.dispose()
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import rfc8785
 
+from events.merkle import EMPTY_ROOT, RootBuilder, leaf_hash
 from events.verify import verify_bodies
 
 
@@ -31,16 +32,24 @@ def bodies(events: list[dict[str, Any]]) -> list[str]:
 
 
 def test_an_intact_chain() -> None:
-    verdict = verify_bodies(bodies(chain(5)))
-    assert verdict.as_dict() == {
-        "ok": True,
-        "count": 5,
-        "head": {"position": 5, "hash": chain(5)[-1]["hash"]},
-    }
+    lines = bodies(chain(5))
+    verdict = verify_bodies(lines).as_dict()
+    assert verdict["head"] == {"position": 5, "hash": chain(5)[-1]["hash"]}
+    assert (verdict["ok"], verdict["count"]) == (True, 5)
+    # The Merkle root over the lines as they are (RFC 9162 leaves of the exact bytes).
+    builder = RootBuilder()
+    for line in lines:
+        builder.add(leaf_hash(line.encode()))
+    assert verdict["root_hash"] == builder.root().hex()
 
 
 def test_an_empty_log_is_intact() -> None:
-    assert verify_bodies([]).as_dict() == {"ok": True, "count": 0, "head": None}
+    assert verify_bodies([]).as_dict() == {
+        "ok": True,
+        "count": 0,
+        "head": None,
+        "root_hash": EMPTY_ROOT.hex(),
+    }
 
 
 def test_a_value_jcs_cannot_carry_is_malformed_not_a_crash() -> None:
