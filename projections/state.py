@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from projections import diplomacy, talks, territory
 from projections.effect import counting, in_effect
@@ -39,26 +39,24 @@ def world_at(recorded: Sequence[Fact], as_of: str) -> World:
     return fold(counting(in_effect(recorded), as_of))
 
 
+S = TypeVar("S")
+
+
+def _shown(
+    states: dict[str, S], render: Callable[[S, str], dict[str, Any] | None], as_of: str, only: str | None
+) -> dict[str, Any]:
+    """Each named state that has something to show (an exact-name filter when `only` is set)."""
+    names = sorted(states) if only is None else [only] if only in states else []
+    shown = {name: render(states[name], as_of) for name in names}
+    return {name: value for name, value in shown.items() if value is not None}
+
+
 def render_territory(world: World, as_of: str, area: str | None = None) -> dict[str, Any]:
-    areas = {}
-    for name in sorted(world.areas):
-        if area is not None and name != area:
-            continue
-        shown = territory.render(world.areas[name], as_of)
-        if shown is not None:
-            areas[name] = shown
-    return {"areas": areas}
+    return {"areas": _shown(world.areas, territory.render, as_of, area)}
 
 
 def render_talks(world: World, as_of: str, track: str | None = None) -> dict[str, Any]:
-    tracks = {}
-    for name in sorted(world.tracks):
-        if track is not None and name != track:
-            continue
-        shown = talks.render(world.tracks[name], as_of)
-        if shown is not None:
-            tracks[name] = shown
-    return {"tracks": tracks}
+    return {"tracks": _shown(world.tracks, talks.render, as_of, track)}
 
 
 def render_diplomacy(world: World, as_of: str) -> dict[str, Any]:
