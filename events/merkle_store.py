@@ -78,6 +78,14 @@ class TreeReader:
             )
         return TreeHead(size, root.hex(), timestamp)
 
+    def nodes(self, wanted: Iterable[merkle.Node]) -> dict[merkle.Node, bytes]:
+        keys = list(wanted)
+        found: dict[merkle.Node, bytes] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(keys), 1000):
+                found.update(fetch_nodes(conn, keys[start : start + 1000]))
+        return found
+
     def inclusion(self, position: int, size: int) -> list[str]:
         with self.engine.connect() as conn:
             path = merkle.inclusion_proof(position - 1, size, lambda nodes: fetch_nodes(conn, nodes))

@@ -28,7 +28,7 @@ SCHEMA_VERSION = 1
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,80}$")]
 # Talks parties join into track names with "-", so they may not contain one.
 TalksParty = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,80}$")]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+Text = Annotated[str, StringConstraints(max_length=10_000)]
 Note = Annotated[str, StringConstraints(max_length=2_000)]
 Extent = Literal["full", "partial"]
 EventId = Annotated[

@@ -28,11 +28,7 @@ class Verdict:
 
     def as_dict(self) -> dict[str, Any]:
         if self.ok:
-            head = (
-                {"position": self.head_position, "hash": self.head_hash}
-                if self.head_position is not None
-                else None
-            )
+            head = {"position": self.head_position or 0, "hash": self.head_hash or GENESIS_HASH}
             return {"ok": True, "count": self.count, "head": head, "root_hash": self.root_hash}
         return {
             "ok": False,

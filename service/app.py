@@ -24,7 +24,7 @@ from service import api, audit, problems, runtime, state_api, stream
 from service.auth import ApiKeys
 from service.config import Settings, get_settings
 from service.listener import Listener
-from service.logs import install_redaction
+from service.logs import StripAccessToken, install_redaction
 from service.schemas import Health
 from service.tail import Tail
 from service.wiring import build_store
@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok", "head": head.position if head else 0})
 
+    app.add_middleware(StripAccessToken)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -28,7 +28,9 @@ class Settings(BaseSettings):
     log_level: str = "info"
 
     # The live stream (GET /events/stream).
-    stream_ping_seconds: float = Field(default=15.0, gt=0, description="`: ping` when idle")
+    stream_ping_seconds: float = Field(
+        default=14.0, gt=0, description="`: ping` when idle (the contract asks for one at least every 15 s)"
+    )
     stream_poll_seconds: float = Field(
         default=1.0, gt=0, description="How often the tail reader looks for events that no wake-up announced"
     )

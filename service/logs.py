@@ -1,11 +1,19 @@
-"""Keys never reach a log line: the stream's `access_token` is redacted from request lines."""
+"""Keys never reach a log line.
+
+The stream's `access_token` is taken out of the query string before the
+request reaches the app (uvicorn's access log reads the same scope), however
+its name is percent-encoded; a log filter redacts anything that slips past.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
-_TOKEN = re.compile(r"(access_token=)[^&\s\"']*")
+ACCESS_TOKEN = "access_token"
+_TOKEN = re.compile(r"(access(?:_|%5f)token=)[^&\s\"']*", re.IGNORECASE)
 
 
 def redact(text: str) -> str:
@@ -26,3 +34,21 @@ def install_redaction() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactAccessToken) for f in logger.filters):
             logger.addFilter(RedactAccessToken())
+
+
+class StripAccessToken:
+    """Pure ASGI middleware: moves `access_token` from the query string to scope["state"]."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        raw = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        if raw:
+            pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+            tokens = [value for name, value in pairs if name == ACCESS_TOKEN]
+            if tokens:
+                kept = [(name, value) for name, value in pairs if name != ACCESS_TOKEN]
+                scope["query_string"] = urlencode(kept).encode("latin-1")
+                scope.setdefault("state", {})[ACCESS_TOKEN] = tokens[-1]
+        await self.app(scope, receive, send)

@@ -53,12 +53,20 @@ def resolve(store: EventStore, as_of: str | None, known_at: str | None) -> Cut:
     now = format_instant(datetime.now(UTC))
     resolved_as_of = query_instant("as_of", as_of) or now
     wanted = query_instant("known_at", known_at)
-    if wanted is not None:
-        wanted = min(wanted, now)  # a known_at later than now means now
-    head = store.cut_head(wanted)
+    latest = store.cut_head(None)
+    if latest is not None and (wanted is None or wanted >= latest.recorded_at):
+        # At or after the last committed event, "now" is that event: an append still in
+        # flight may already hold an earlier recorded_at, so only this cut is final, and
+        # echoing it means the same question later gets the same answer.
+        wanted, head = latest.recorded_at, latest
+    elif latest is None:
+        wanted, head = min(wanted or now, now), None  # a known_at later than now means now
+    else:
+        # Before the last committed event every event up to `wanted` is committed, since
+        # recorded_at is stamped under the append lock: the cut is final.
+        assert wanted is not None
+        head = store.cut_head(wanted)
     position = head.position if head else 0
-    if wanted is None:
-        wanted = head.recorded_at if head else now
     recorded = [fact_of(event) for event in store.events_until(position)] if position else []
     return Cut(resolved_as_of, wanted, position, recorded)
 

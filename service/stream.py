@@ -8,6 +8,7 @@ process's tail reader; those behind page from the database themselves.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Annotated
@@ -19,6 +20,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from events.store import EventStore, Row
 from service.auth import ApiKeys, bearer_token
 from service.config import Settings
+from service.logs import ACCESS_TOKEN
 from service.schemas import problems
 from service.tail import Message, Tail, encode
 
@@ -28,6 +30,7 @@ CHECKPOINT_EVERY_SECONDS = 1.0
 SHUTDOWN_GRACE_SECONDS = 2.0
 
 Matcher = Callable[[Row], bool]
+_POSITION = re.compile(r"[0-9]{1,18}")  # ASCII only: str.isdigit() also takes '²' and other scripts' digits
 
 
 def matcher(types: Sequence[str], subjects: Sequence[str]) -> Matcher | None:
@@ -48,7 +51,7 @@ def matcher(types: Sequence[str], subjects: Sequence[str]) -> Matcher | None:
 
 def start_after(last_event_id: str | None, after: int | None) -> int | None:
     """Last-Event-ID wins over `after`; a Last-Event-ID that is not a number is ignored."""
-    if last_event_id is not None and last_event_id.strip().isdigit():
+    if last_event_id is not None and _POSITION.fullmatch(last_event_id.strip()):
         return int(last_event_id.strip())
     return after
 
@@ -114,7 +117,9 @@ async def stream(
     last_event_id: Annotated[str | None, Header(description="Resume after this position")] = None,
 ) -> EventSourceResponse:
     keys: ApiKeys = request.app.state.api_keys
-    keys.authorise(bearer_token(request.headers.get("authorization")) or access_token, "read")
+    # The token was taken out of the query string before anything could log it (service/logs.py).
+    token = request.scope.get("state", {}).get(ACCESS_TOKEN) or access_token
+    keys.authorise(bearer_token(request.headers.get("authorization")) or token, "read")
     store: EventStore = request.app.state.store
     tail: Tail = request.app.state.tail
     settings: Settings = request.app.state.settings

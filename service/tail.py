@@ -69,7 +69,7 @@ class Tail:
             # A read in the thread pool cannot be cancelled; let it return its connection
             # before the engine is disposed.
             await asyncio.gather(self._reading, return_exceptions=True)
-        self._advanced.set()  # release waiting subscribers
+        self.close_streams()  # release waiting subscribers, for good
 
     def close_streams(self) -> None:
         """Wake every subscriber with `closing` set, so that each ends its response."""

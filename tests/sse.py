@@ -36,10 +36,11 @@ class SSEClient:
         self.headers: dict[str, str] = {}
         self.ended_cleanly = False
         parts = urlsplit(url)
-        query = urlencode(params or {}, doseq=True)
+        query = "&".join(q for q in (parts.query, urlencode(params or {}, doseq=True)) if q)
         self._path = parts.path + ("?" + query if query else "")
         self._connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
         self._request_headers = {"Accept": "text/event-stream", **(headers or {})}
+        # http.client sends header values as latin-1, as browsers' bytes arrive.
         self._connected = threading.Event()
         self._closing = False
         self._thread = threading.Thread(target=self._read, daemon=True)

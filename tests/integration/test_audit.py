@@ -300,3 +300,15 @@ def test_a_head_signed_with_one_key_does_not_verify_with_another(
     saved.write_text(json.dumps(forged))
     code, verdict = run(capsys, "--database-url", database_url, "verify", "--head", str(saved))
     assert (code, verdict["reason"]) == (1, "bad_signature")
+
+
+def test_a_rewritten_tree_is_found_at_its_first_bad_leaf(
+    ten: EventStore, backend: str, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    drop_triggers(ten, backend)
+    with ten.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE merkle_nodes SET hash = :h WHERE level = 0 AND idx = 6"), {"h": b"\x00" * 32}
+        )
+    code, verdict = verify_db(database_url, capsys)
+    assert (code, verdict["first_bad_position"], verdict["reason"]) == (1, 7, "tree_mismatch")

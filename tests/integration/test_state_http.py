@@ -187,3 +187,12 @@ def test_area_history_over_valid_time(seeded: TestClient) -> None:
     assert {k: v for k, v in last.items() if k not in ("valid_from", "valid_until")} == at_the_end["areas"][
         KURSK
     ]
+
+
+def test_a_known_at_at_or_after_the_last_event_is_that_event(seeded: TestClient) -> None:
+    # An append still in flight may hold an earlier recorded_at than "now": the answer is cut at the
+    # last committed event and echoes it, so that asking again gives the same answer.
+    last = seeded.get("/events", params={"after": 15}).json()["events"][-1]["recorded_at"]
+    for asked in [last, "2999-01-01T00:00:00Z"]:
+        answer = seeded.get("/state", params={"known_at": asked}).json()
+        assert (answer["known_at"], answer["position"]) == (last, 16)

@@ -77,6 +77,10 @@ def test_a_non_numeric_last_event_id_is_ignored(server: ServerProcess) -> None:
         assert sse.status == 200
         append(server.url, [statement()])
         assert [m.position for m in sse.events(1)] == [6]
+    for odd in ["\u00b2", "9" * 5000, "1e3", " "]:  # a superscript digit arrives as latin-1 0xB2
+        with SSEClient(stream_url(server), params={"after": 5}, headers={"Last-Event-ID": odd}) as sse:
+            assert sse.status == 200, odd
+            assert [m.position for m in sse.events(1)] == [6]
 
 
 def test_a_start_beyond_the_head_is_the_head(server: ServerProcess) -> None:
@@ -194,6 +198,10 @@ def test_a_read_key_in_access_token_is_accepted_and_never_logged(
         assert [m.position for m in sse.events(1)] == [1]
     with SSEClient(stream_url(server), headers={"Authorization": f"Bearer {secret}"}) as sse:
         assert sse.status == 200
+    # However the parameter's name is encoded, the key is taken out before anything logs the request.
+    with SSEClient(stream_url(server) + f"?access%5Ftoken={secret}&after=0") as sse:
+        assert sse.status == 200
+        assert [m.position for m in sse.events(1)] == [1]
     time.sleep(0.5)
     log = server.log()
     assert "/events/stream" in log, "the access log is on, so the test can fail"

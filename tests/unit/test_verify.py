@@ -47,7 +47,7 @@ def test_an_empty_log_is_intact() -> None:
     assert verify_bodies([]).as_dict() == {
         "ok": True,
         "count": 0,
-        "head": None,
+        "head": {"position": 0, "hash": "0" * 64},
         "root_hash": EMPTY_ROOT.hex(),
     }
 
