@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, insert, select, tuple_
+from sqlalchemy import Connection, Engine, and_, insert, or_, select
 
 from events import merkle
 from events.envelope import StoredEvent
@@ -17,9 +17,18 @@ def fetch_nodes(conn: Connection, nodes: Iterable[merkle.Node]) -> dict[merkle.N
     wanted = list(nodes)
     if not wanted:
         return {}
+    by_level: dict[int, list[int]] = {}
+    for level, idx in wanted:
+        by_level.setdefault(level, []).append(idx)
+    # One index search per level: SQLite scans the whole table for a row-value IN list.
     rows = conn.execute(
         select(merkle_nodes.c.level, merkle_nodes.c.idx, merkle_nodes.c.hash).where(
-            tuple_(merkle_nodes.c.level, merkle_nodes.c.idx).in_(wanted)
+            or_(
+                *(
+                    and_(merkle_nodes.c.level == level, merkle_nodes.c.idx.in_(idxs))
+                    for level, idxs in by_level.items()
+                )
+            )
         )
     )
     return {(row.level, row.idx): bytes(row.hash) for row in rows}
