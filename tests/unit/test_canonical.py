@@ -32,3 +32,24 @@ def test_scalars_match_the_package(value: str | int | None) -> None:
 def test_objects_assembled_from_members_match_the_package(obj: dict[str, Any]) -> None:
     members = {key: canonical(value) for key, value in obj.items()}
     assert canonical_object(members) == rfc8785.dumps(obj).decode()
+
+
+@given(json_values)
+@settings(max_examples=1000)
+def test_canonical_matches_the_package_on_any_value(value: Any) -> None:
+    # Floats, non-ASCII keys and escapes included: the fast path must step aside where it would differ.
+    assert canonical(value) == rfc8785.dumps(value).decode()
+
+
+non_ascii_keys = st.text(alphabet=st.characters(exclude_categories=["Cs"]), min_size=1, max_size=3)
+
+
+@given(st.dictionaries(non_ascii_keys, safe_ints | texts, max_size=6))
+@settings(max_examples=300)
+def test_key_order_follows_utf16_code_units(obj: dict[str, Any]) -> None:
+    assert canonical(obj) == rfc8785.dumps(obj).decode()
+
+
+def test_floats_take_the_package_path() -> None:
+    for value, expected in [(5.0, "5"), (1e21, "1e+21"), (0.1, "0.1"), ({"a": [1.5e-7]}, '{"a":[1.5e-7]}')]:
+        assert canonical(value) == expected
