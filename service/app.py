@@ -46,7 +46,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.database_url)
         store = build_store(engine)
         tail = Tail(
-            store, poll_seconds=settings.stream_poll_seconds, buffer_events=settings.stream_buffer_events
+            store,
+            poll_seconds=settings.stream_poll_seconds,
+            buffer_events=settings.stream_buffer_events,
+            coalesce_seconds=settings.stream_coalesce_ms / 1000,
         )
         store.after_commit.append(lambda _appended: tail.wake())  # this process's appends, at once
         listener = None if is_sqlite(engine) else Listener(settings.database_url, tail.wake)

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     stream_send_timeout_seconds: float = Field(
         default=30.0, gt=0, description="A client that takes longer to accept a message is disconnected"
     )
+    stream_coalesce_ms: float = Field(
+        default=30.0, ge=0, description="How long the tail reader lets appends gather before one read"
+    )
     stream_retry_ms: int = Field(default=2000, ge=0, description="The `retry:` sent on connect")
     stream_buffer_events: int = Field(
         default=4096, ge=1, description="Recent events the tail reader keeps for subscribers at the head"

@@ -37,9 +37,12 @@ def encode(row: Row) -> bytes:
 
 
 class Tail:
-    def __init__(self, store: EventStore, *, poll_seconds: float, buffer_events: int) -> None:
+    def __init__(
+        self, store: EventStore, *, poll_seconds: float, buffer_events: int, coalesce_seconds: float = 0.0
+    ) -> None:
         self.store = store
         self.poll_seconds = poll_seconds
+        self.coalesce_seconds = coalesce_seconds
         self.head = 0  # the last position fetched
         self.buffer: deque[Message] = deque(maxlen=buffer_events)
         self.subscribers = 0
@@ -85,6 +88,10 @@ class Tail:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            if self.coalesce_seconds and self._wake.is_set():
+                # Let a burst of appends land, so that every subscriber gets them in one write
+                # instead of one write per event: the fan-out cost is per write.
+                await asyncio.sleep(self.coalesce_seconds)
             self._wake.clear()
             try:
                 await self._fetch()
