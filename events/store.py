@@ -10,21 +10,21 @@ transaction by registering an `AppendHook`, without touching this module.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
 from sqlalchemy import Connection, Engine, func, insert, or_, select, text
 
-from events.canonical import canonical, canonical_scalar
+from events.batch import BatchView, build_event, row_of, same_or_conflict
 from events.database import WRITE_OPTION, is_sqlite
 from events.drafts import Draft
-from events.envelope import GENESIS_HASH, StoredEvent, content_text, seal
+from events.envelope import GENESIS_HASH, StoredEvent
 from events.errors import Conflict, InvalidInput, TimelineError
 from events.instants import ONE_MICROSECOND, format_instant, parse_instant
-from events.rules import Known, check_append
+from events.rules import check_append
 from events.tables import events as events_table
-from events.types import RETRACTED, SCHEMA_VERSION
+from events.types import RETRACTED
 
 # Any constant works; it only has to be the same for every process.
 APPEND_LOCK_KEY = 0x71AE11E  # "timeline"
@@ -68,63 +68,6 @@ class Page:
     next_after: int | None
 
 
-@dataclass
-class _BatchView:
-    """The log as the rules see it: the table plus this batch's earlier events."""
-
-    conn: Connection
-    pending: dict[str, StoredEvent] = field(default_factory=dict)
-    versions: dict[str, int] = field(default_factory=dict)
-
-    def find(self, event_id: str) -> Known | None:
-        if event_id in self.pending:
-            return _known(self.pending[event_id])
-        row = self.conn.execute(select(events_table.c.body).where(events_table.c.id == event_id)).first()
-        return _known(StoredEvent.from_body(row.body)) if row else None
-
-    def correctors_of(self, event_id: str) -> list[Known]:
-        rows = self.conn.execute(
-            select(events_table.c.body)
-            .where(events_table.c.corrects == event_id)
-            .order_by(events_table.c.position)
-        )
-        found = [_known(StoredEvent.from_body(row.body)) for row in rows]
-        found += [_known(e) for e in self.pending.values() if e.corrects == event_id]
-        return found
-
-    def version_of(self, subject: str) -> int:
-        if subject not in self.versions:
-            self.versions[subject] = (
-                self.conn.execute(
-                    select(func.max(events_table.c.version)).where(events_table.c.subject == subject)
-                ).scalar()
-                or 0
-            )
-        return self.versions[subject]
-
-    def prefetch_versions(self, subjects: set[str]) -> None:
-        """Every known subject's version in one query, rather than one query per subject."""
-        wanted = sorted(subjects - set(self.versions))
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            rows = self.conn.execute(
-                select(events_table.c.subject, func.max(events_table.c.version))
-                .where(events_table.c.subject.in_(chunk))
-                .group_by(events_table.c.subject)
-            ).all()
-            found = {row[0]: row[1] for row in rows}
-            for subject in chunk:
-                self.versions[subject] = found.get(subject) or 0
-
-    def add(self, event: StoredEvent) -> None:
-        self.pending[event.id] = event
-        self.versions[event.subject] = event.version
-
-
-def _known(event: StoredEvent) -> Known:
-    return Known(event.id, event.type, event.subject, event.data, event.corrects)
-
-
 class EventStore:
     def __init__(
         self,
@@ -158,7 +101,7 @@ class EventStore:
                     conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
                 result, appended = self._append_locked(conn, items, batch)
                 if appended:
-                    conn.execute(insert(events_table), [_row(e) for e in appended])
+                    conn.execute(insert(events_table), [row_of(e) for e in appended])
                     for hook in self.hooks:
                         hook(conn, appended)
         if appended:
@@ -179,7 +122,7 @@ class EventStore:
         given = [d.id for d in items if isinstance(d, Draft) and d.id_given]
         given += [r.claimed_id for r in items if isinstance(r, InvalidInput) and r.claimed_id]
         stored = self._bodies_by_id(conn, given)
-        view = _BatchView(conn)
+        view = BatchView(conn)
         view.prefetch_versions({d.subject for d in items if isinstance(d, Draft) and d.subject})
         answer: list[StoredEvent] = []
         appended: list[StoredEvent] = []
@@ -193,7 +136,7 @@ class EventStore:
                         )
                     raise item
                 if item.id in stored:
-                    answer.append(_same_or_conflict(item, stored[item.id], view))
+                    answer.append(same_or_conflict(item, stored[item.id], view))
                     continue
                 subject, version = check_append(item, view, recorded)
             except TimelineError as exc:
@@ -201,7 +144,7 @@ class EventStore:
                     raise exc.at_index(index, f"/events/{index}") from None
                 raise
             position += 1
-            event = _build(item, subject, version, position, recorded_at, prev_hash)
+            event = build_event(item, subject, version, position, recorded_at, prev_hash)
             prev_hash = event.hash
             view.add(event)
             answer.append(event)
@@ -340,102 +283,6 @@ def _type_matches(pattern: str):  # type: ignore[no-untyped-def]
     if pattern.endswith("."):
         return events_table.c.type.startswith(pattern, autoescape=True)
     return events_table.c.type == pattern
-
-
-def _same_or_conflict(draft: Draft, stored: StoredEvent, view: _BatchView) -> StoredEvent:
-    """Idempotency: the same id with the same content is answered with the stored event."""
-    subject = draft.subject
-    if subject is None and draft.reference is not None:
-        target = view.find(draft.reference.event_id)
-        subject = target.subject if target else None
-    sent = content_text(
-        id=draft.id,
-        type=draft.type,
-        subject=subject or "",
-        occurred_at=draft.occurred_at,
-        reported_at=draft.reported_at,
-        source_jcs=draft.source_jcs,
-        data_jcs=draft.data_jcs,
-        supersedes=draft.supersedes,
-    )
-    kept = content_text(
-        id=stored.id,
-        type=stored.type,
-        subject=stored.subject,
-        occurred_at=stored.occurred_at,
-        reported_at=stored.reported_at,
-        source_jcs=canonical(stored.source),
-        data_jcs=canonical(stored.data),
-        supersedes=stored.supersedes,
-    )
-    if sent != kept:
-        raise Conflict(
-            f"An event with id {draft.id} is already stored with other content.",
-            existing_position=stored.position,
-        )
-    return stored
-
-
-def _build(
-    draft: Draft, subject: str, version: int, position: int, recorded_at: str, prev_hash: str
-) -> StoredEvent:
-    members = {
-        "id": canonical_scalar(draft.id),
-        "type": canonical_scalar(draft.type),
-        "subject": canonical_scalar(subject),
-        "occurred_at": canonical_scalar(draft.occurred_at),
-        "occurred_precision": canonical_scalar(draft.period.precision),
-        "occurred_from": canonical_scalar(draft.period.occurred_from),
-        "occurred_until": canonical_scalar(draft.period.occurred_until),
-        "reported_at": canonical_scalar(draft.reported_at),
-        "source": draft.source_jcs,
-        "data": draft.data_jcs,
-        "supersedes": canonical_scalar(draft.supersedes),
-        "schema_version": canonical_scalar(SCHEMA_VERSION),
-        "position": canonical_scalar(position),
-        "version": canonical_scalar(version),
-        "recorded_at": canonical_scalar(recorded_at),
-        "prev_hash": canonical_scalar(prev_hash),
-    }
-    digest, body = seal(members)
-    return StoredEvent(
-        id=draft.id,
-        type=draft.type,
-        subject=subject,
-        occurred_at=draft.occurred_at,
-        occurred_precision=draft.period.precision,
-        occurred_from=draft.period.occurred_from,
-        occurred_until=draft.period.occurred_until,
-        reported_at=draft.reported_at,
-        source=draft.source,
-        data=draft.data,
-        supersedes=draft.supersedes,
-        schema_version=SCHEMA_VERSION,
-        position=position,
-        version=version,
-        recorded_at=recorded_at,
-        prev_hash=prev_hash,
-        hash=digest,
-        body=body,
-    )
-
-
-def _row(event: StoredEvent) -> dict[str, object]:
-    return {
-        "position": event.position,
-        "id": event.id,
-        "type": event.type,
-        "subject": event.subject,
-        "version": event.version,
-        "occurred_from": event.occurred_from,
-        "occurred_until": event.occurred_until,
-        "recorded_at": event.recorded_at,
-        "supersedes": event.supersedes,
-        "corrects": event.corrects,
-        "prev_hash": event.prev_hash,
-        "hash": event.hash,
-        "body": event.body,
-    }
 
 
 __all__ = ["RETRACTED", "AppendHook", "AppendResult", "EventStore", "Head", "Page", "Row"]
