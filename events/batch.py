@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, String, column, func, select, values
 
 from events.canonical import canonical, canonical_scalar
 from events.drafts import Draft
@@ -57,11 +57,17 @@ class BatchView:
         wanted = sorted(subjects - set(self.versions))
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            rows = self.conn.execute(
-                select(events_table.c.subject, func.max(events_table.c.version))
-                .where(events_table.c.subject.in_(chunk))
-                .group_by(events_table.c.subject)
-            ).all()
+            # One max() per subject, each an index lookup on (subject, version): a GROUP BY over
+            # `subject IN (...)` reads every version of every subject, which grows with the log.
+            wanted_subjects = (
+                values(column("subject", String(200)), name="wanted").data([(s,) for s in chunk]).cte()
+            )
+            latest = (
+                select(func.max(events_table.c.version))
+                .where(events_table.c.subject == wanted_subjects.c.subject)
+                .scalar_subquery()
+            )
+            rows = self.conn.execute(select(wanted_subjects.c.subject, latest)).all()
             found = {row[0]: row[1] for row in rows}
             for subject in chunk:
                 self.versions[subject] = found.get(subject) or 0
