@@ -10,6 +10,7 @@ transaction by registering an `AppendHook`, without touching this module.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -17,7 +18,7 @@ from typing import Protocol
 from sqlalchemy import Connection, Engine, func, insert, or_, select, text
 
 from events.batch import BatchView, build_event, row_of, same_or_conflict
-from events.database import WRITE_OPTION, is_sqlite
+from events.database import is_sqlite, write_transaction
 from events.drafts import Draft
 from events.envelope import GENESIS_HASH, StoredEvent
 from events.errors import Conflict, InvalidInput, TimelineError
@@ -94,20 +95,24 @@ class EventStore:
             raise InvalidInput("A batch holds 1 to 1,000 events.")
         if isinstance(items[0], InvalidInput) and items[0].claimed_id is None:
             raise items[0]
-        with self.engine.connect() as conn:
-            conn.execution_options(**{WRITE_OPTION: True})
-            with conn.begin():
-                if not is_sqlite(self.engine):
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
-                result, appended = self._append_locked(conn, items, batch)
-                if appended:
-                    conn.execute(insert(events_table), [row_of(e) for e in appended])
-                    for hook in self.hooks:
-                        hook(conn, appended)
+        with self.locked() as conn:
+            result, appended = self._append_locked(conn, items, batch)
+            if appended:
+                conn.execute(insert(events_table), [row_of(e) for e in appended])
+                for hook in self.hooks:
+                    hook(conn, appended)
         if appended:
             for callback in self.after_commit:
                 callback(appended)
         return result
+
+    @contextmanager
+    def locked(self) -> Iterator[Connection]:
+        """A transaction holding the append lock: nothing is appended until it ends."""
+        with write_transaction(self.engine) as conn:
+            if not is_sqlite(self.engine):
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
+            yield conn
 
     def _append_locked(
         self, conn: Connection, items: Sequence[Draft | InvalidInput], batch: bool

@@ -7,6 +7,7 @@ from sqlalchemy import Connection
 
 from events.database import make_engine
 from events.tables import metadata
+from projections.sql import tables as _read_model_tables  # noqa: F401  (registers them on metadata)
 
 config = context.config
 

@@ -2,36 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from projections import territory
-from projections.effect import counting, in_effect
+from projections.effect import in_effect
 from projections.facts import Fact
-from projections.state import fold
 
 
 def area_history(recorded: Sequence[Fact], area: str) -> list[dict[str, Any]]:
-    """Intervals [valid_from, valid_until) over which the area's answer stays the same.
+    """`recorded`: the events recorded by known_at (a prefix of the log)."""
+    effective = [f for f in in_effect(recorded) if f.subject == area and f.type in territory.TYPES]
+    return intervals(effective)
+
+
+def intervals(effective: Iterable[Fact]) -> list[dict[str, Any]]:
+    """Intervals [valid_from, valid_until) over which the area's answer stays the same,
+    given the area's events in effect at known_at.
 
     The answer can change where an event of the area begins, and where one
-    stops being tentative (the last microsecond of its window).
+    stops being tentative (the last microsecond of its window). The events
+    counting at an instant are a prefix of them in rule order, so one pass
+    folds them all.
     """
-    effective = [f for f in in_effect(recorded) if f.subject == area and f.type in territory.TYPES]
-    changes = sorted({f.occurred_from for f in effective} | {f.last_instant for f in effective})
-    intervals: list[dict[str, Any]] = []
+    ordered = sorted(effective, key=lambda f: f.order)
+    changes = sorted({f.occurred_from for f in ordered} | {f.last_instant for f in ordered})
+    state, applied = territory.EMPTY_AREA, 0
+    found: list[dict[str, Any]] = []
     for instant in changes:
-        world = fold(counting(effective, instant))
-        state = world.areas.get(area)
-        shown = territory.render(state, instant) if state else None
+        while applied < len(ordered) and ordered[applied].occurred_from <= instant:
+            state = territory.apply(state, ordered[applied])
+            applied += 1
+        shown = territory.render(state, instant)
         if shown is None:
             continue
-        if intervals and _same(intervals[-1], shown):
+        if found and _same(found[-1], shown):
             continue
-        if intervals:
-            intervals[-1]["valid_until"] = instant
-        intervals.append({"valid_from": instant, "valid_until": None, **shown})
-    return intervals
+        if found:
+            found[-1]["valid_until"] = instant
+        found.append({"valid_from": instant, "valid_until": None, **shown})
+    return found
 
 
 def _same(interval: dict[str, Any], shown: dict[str, Any]) -> bool:

@@ -20,11 +20,12 @@ from events.merkle_store import TreeReader
 from events.signing import load_private_key
 from events.store import EventStore
 from events.types import submission_json_schema
-from service import api, audit, problems, runtime, state_api, stream
+from service import admin_api, api, audit, problems, runtime, state_api, stream
 from service.auth import ApiKeys
 from service.config import Settings, get_settings
 from service.listener import Listener
 from service.logs import StripAccessToken, install_redaction
+from service.read_model import RebuildStatus
 from service.schemas import Health
 from service.tail import Tail
 from service.wiring import build_store
@@ -82,12 +83,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.api_keys = api_keys
     app.state.signing_key = signing_key
+    app.state.rebuild = RebuildStatus()
     problems.install(app)
     app.include_router(stream.router)  # before /events/{event_id}, which would take "stream"
     app.include_router(api.router)
     app.include_router(audit.router)
     app.include_router(state_api.router)
     app.include_router(runtime.router)
+    app.include_router(admin_api.router)
     install_redaction()
 
     @app.get("/healthz", response_model=Health, responses={503: {"model": Health}}, tags=["operations"])

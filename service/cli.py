@@ -263,6 +263,50 @@ def cmd_state(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    from service.read_model import rebuild_read_model
+
+    with _store(_settings(args)) as store:
+        bar = Progress(store.cut(None), "events")
+        rebuilt = rebuild_read_model(
+            store, lambda done, total: bar.update(done, f"{done:,}/{total:,} events")
+        )
+        bar.finish(f"{rebuilt.events:,} events")
+    print(
+        f"timeline rebuild: generation {rebuilt.generation} is active: {rebuilt.events:,} events, "
+        f"{rebuilt.caught_up:,} of them appended during the rebuild"
+    )
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from service.read_model import replay_check
+
+    if not args.check:
+        raise CommandError(
+            "only `timeline replay --check` is available: it compares the read model with the fold"
+        )
+    with _store(_settings(args)) as store:
+        bar = Progress(args.samples + 1, "questions")
+        asked, differences = replay_check(
+            store, args.samples, args.seed, lambda done, total: bar.update(done, f"{done}/{total} questions")
+        )
+        bar.finish(f"{asked} questions")
+    for found in differences:
+        print(
+            json.dumps(
+                {"as_of": found.as_of, "position": found.position, "where": found.where,
+                 "fold": found.fold, "read_model": found.read_model},
+                ensure_ascii=False,
+            )
+        )  # fmt: skip
+    if differences:
+        print(f"timeline replay: {len(differences)} differences in {asked} questions", file=sys.stderr)
+        return 1
+    print(f"timeline replay: the read model agrees with the fold on {asked} questions")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="timeline", description="The event-sourced timeline service.")
     top.add_argument("--database-url", help="overrides TIMELINE_DATABASE_URL")
@@ -314,6 +358,19 @@ def parser() -> argparse.ArgumentParser:
     state.add_argument("--area", help="only this area (territory)")
     state.add_argument("--track", help="only this track (talks)")
     state.set_defaults(run=cmd_state)
+
+    rebuild = commands.add_parser(
+        "rebuild", help="rebuild the read model from the log while the service runs, then swap it in"
+    )
+    rebuild.set_defaults(run=cmd_rebuild)
+
+    replay = commands.add_parser("replay", help="fold the log and compare it with the read model")
+    replay.add_argument("--check", action="store_true", help="print differences; exit 1 if any")
+    replay.add_argument(
+        "--samples", type=int, default=20, help="past (as_of, known_at) to compare (default 20)"
+    )
+    replay.add_argument("--seed", type=int, default=0, help="picks the sample")
+    replay.set_defaults(run=cmd_replay)
     return top
 
 

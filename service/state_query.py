@@ -1,4 +1,6 @@
-"""Answering a state question: resolve (as_of, known_at), read the log prefix, fold, shape.
+"""Answering a state question: resolve (as_of, known_at), read the read model, shape.
+
+The reference answers, by folding the log's prefix, sit beside them for `timeline replay --check`.
 
 Shared by the HTTP routes and `timeline state`; no web framework here.
 """
@@ -13,8 +15,9 @@ from events.errors import FieldError, InvalidInput
 from events.instants import BadInstant, format_instant, parse_query_instant
 from events.store import EventStore
 from projections.facts import Fact, fact_of
-from projections.history import area_history
-from projections.state import render_diplomacy, render_state, render_talks, render_territory, world_at
+from projections.history import area_history, intervals
+from projections.sql.reader import StateReader
+from projections.state import World, render_diplomacy, render_talks, render_territory, world_at
 
 
 def query_instant(name: str, value: str | None) -> str | None:
@@ -36,12 +39,11 @@ def query_instant(name: str, value: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class Cut:
-    """The resolved instants and the prefix of the log they select."""
+    """The resolved instants and the log position known_at cuts at."""
 
     as_of: str
     known_at: str
     position: int
-    recorded: list[Fact]
 
     def answer(self, **parts: Any) -> dict[str, Any]:
         return {"as_of": self.as_of, "known_at": self.known_at, "position": self.position, **parts}
@@ -66,9 +68,24 @@ def resolve(store: EventStore, as_of: str | None, known_at: str | None) -> Cut:
         # recorded_at is stamped under the append lock: the cut is final.
         assert wanted is not None
         head = store.cut_head(wanted)
-    position = head.position if head else 0
-    recorded = [fact_of(event) for event in store.events_until(position)] if position else []
-    return Cut(resolved_as_of, wanted, position, recorded)
+    return Cut(resolved_as_of, wanted, head.position if head else 0)
+
+
+PARTS = ("territory", "talks", "diplomacy")
+
+
+def _shape(world: World, as_of: str, part: str | None, area: str | None, track: str | None) -> dict[str, Any]:
+    if part == "territory":
+        return render_territory(world, as_of, area)
+    if part == "talks":
+        return render_talks(world, as_of, track)
+    if part == "diplomacy":
+        return render_diplomacy(world, as_of)
+    return {
+        "territory": render_territory(world, as_of, area),
+        "talks": render_talks(world, as_of, track),
+        "diplomacy": render_diplomacy(world, as_of),
+    }
 
 
 def state(
@@ -79,21 +96,12 @@ def state(
     area: str | None = None,
     track: str | None = None,
 ) -> dict[str, Any]:
-    """The whole state, or one part of it (`territory`, `talks`, `diplomacy`)."""
+    """The whole state, or one part of it (`territory`, `talks`, `diplomacy`), from the read model."""
     cut = resolve(store, as_of, known_at)
-    world = world_at(cut.recorded, cut.as_of)
-    if part == "territory":
-        return cut.answer(**render_territory(world, cut.as_of, area))
-    if part == "talks":
-        return cut.answer(**render_talks(world, cut.as_of, track))
-    if part == "diplomacy":
-        return cut.answer(**render_diplomacy(world, cut.as_of))
-    if area is not None or track is not None:
-        shown = render_state(world, cut.as_of)
-        shown["territory"] = render_territory(world, cut.as_of, area) if area else shown["territory"]
-        shown["talks"] = render_talks(world, cut.as_of, track) if track else shown["talks"]
-        return cut.answer(**shown)
-    return cut.answer(**render_state(world, cut.as_of))
+    scopes = {"territory": area, "talks": track, "diplomacy": None}
+    wanted = {name: scopes[name] for name in ([part] if part else PARTS)}
+    world = StateReader(store.engine).world(cut.as_of, cut.position, wanted)
+    return cut.answer(**_shape(world, cut.as_of, part, area, track))
 
 
 def history(store: EventStore, area: str, known_at: str | None = None) -> dict[str, Any]:
@@ -102,5 +110,35 @@ def history(store: EventStore, area: str, known_at: str | None = None) -> dict[s
         "area": area,
         "known_at": cut.known_at,
         "position": cut.position,
-        "intervals": area_history(cut.recorded, area),
+        "intervals": intervals(StateReader(store.engine).area_facts(cut.position, area)),
+    }
+
+
+# -- the reference: the same answers by folding the log's prefix --------------------------
+
+
+def recorded_until(store: EventStore, position: int) -> list[Fact]:
+    return [fact_of(event) for event in store.events_until(position)] if position else []
+
+
+def reference_state(
+    store: EventStore,
+    as_of: str | None = None,
+    known_at: str | None = None,
+    part: str | None = None,
+    area: str | None = None,
+    track: str | None = None,
+) -> dict[str, Any]:
+    cut = resolve(store, as_of, known_at)
+    world = world_at(recorded_until(store, cut.position), cut.as_of)
+    return cut.answer(**_shape(world, cut.as_of, part, area, track))
+
+
+def reference_history(store: EventStore, area: str, known_at: str | None = None) -> dict[str, Any]:
+    cut = resolve(store, None, known_at)
+    return {
+        "area": area,
+        "known_at": cut.known_at,
+        "position": cut.position,
+        "intervals": area_history(recorded_until(store, cut.position), area),
     }

@@ -1,0 +1,71 @@
+"""The state read model: rows per (event, slot, interval in effect), built for the events already stored.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-27
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "state_rows",
+        sa.Column("generation", sa.Integer(), nullable=False),
+        sa.Column("position", sa.BigInteger(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("sys_from", sa.BigInteger(), nullable=False),
+        sa.Column("sys_until", sa.BigInteger(), nullable=True),
+        sa.Column("part", sa.String(length=16), nullable=False),
+        sa.Column("scope", sa.String(length=200), nullable=False),
+        sa.Column("slot", sa.String(length=200), nullable=False),
+        sa.Column("valid_from", sa.String(length=27), nullable=False),
+        sa.Column("occurred_until", sa.String(length=27), nullable=False),
+        sa.Column("event_id", sa.String(length=36), nullable=False),
+        sa.Column("type", sa.String(length=64), nullable=False),
+        sa.Column("data", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("generation", "position", "kind", "sys_from", name=op.f("pk_state_rows")),
+    )
+    op.create_index(
+        "ix_state_rows_lookup",
+        "state_rows",
+        ["generation", "part", "scope", "kind", "slot", "valid_from", "position"],
+    )
+    op.create_table(
+        "read_models",
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("active", sa.Integer(), nullable=False),
+        sa.Column("building", sa.Integer(), nullable=True),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_read_models")),
+    )
+    op.execute("INSERT INTO read_models (name, active, building) VALUES ('state', 1, NULL)")
+    _build_for_existing_events(op.get_bind())
+
+
+def _build_for_existing_events(bind: sa.Connection) -> None:
+    # The rebuild's own code, in the migration's transaction: the model is complete
+    # when the schema is, so no reader ever sees it empty over a non-empty log.
+    from projections.sql.rebuild import build, head_position
+
+    @contextmanager
+    def same_transaction() -> Iterator[sa.Connection]:
+        yield bind
+
+    build(same_transaction, 1, head_position(bind))
+
+
+def downgrade() -> None:
+    op.drop_table("read_models")
+    op.drop_index("ix_state_rows_lookup", table_name="state_rows")
+    op.drop_table("state_rows")
