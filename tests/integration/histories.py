@@ -49,7 +49,7 @@ def operation(draw: st.DrawFn) -> dict[str, Any]:
             [
                 "claim", "claim", "claim", "denial", "assessment", "forces", "offer", "offer",
                 "rejection", "proposal", "ceasefire", "round", "position", "meeting", "statement",
-                "retract", "retract", "supersede", "supersede",
+                "retract", "retract", "supersede", "supersede", "unretract", "unretract",
             ]
         )
     )  # fmt: skip
@@ -132,6 +132,11 @@ def event_of(op: dict[str, Any], earlier: list[dict[str, Any]]) -> dict[str, Any
     if not earlier:
         return None
     target = earlier[op["ref"] % len(earlier)]
+    if kind == "unretract":  # retract a recent retraction: its target comes back
+        retractions = [e for e in earlier if e["type"] == "event.retracted"][-3:]
+        if not retractions:
+            return None
+        target, kind = retractions[op["ref"] % len(retractions)], "retract"
     if kind == "rejection":
         offers = [e for e in earlier if e["type"] == "talks.offer_made"]
         if not offers:
