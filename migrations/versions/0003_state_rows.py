@@ -31,10 +31,6 @@ def upgrade() -> None:
         sa.Column("scope", sa.String(length=200), nullable=False),
         sa.Column("slot", sa.String(length=200), nullable=False),
         sa.Column("valid_from", sa.String(length=27), nullable=False),
-        sa.Column("occurred_until", sa.String(length=27), nullable=False),
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("type", sa.String(length=64), nullable=False),
-        sa.Column("data", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("generation", "position", "kind", "sys_from", name=op.f("pk_state_rows")),
     )
     op.create_index(

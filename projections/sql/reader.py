@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, func, or_, select
 
-from projections.facts import Fact
+from events.tables import events as events_table
+from projections.facts import Fact, fact_of_body
 from projections.selection import Entry, newest_per_slot
 from projections.sql.tables import STATE, read_models, state_rows
 from projections.state import World, fold
 
-COLUMNS = (
-    state_rows.c.part,
-    state_rows.c.scope,
-    state_rows.c.kind,
-    state_rows.c.slot,
-    state_rows.c.position,
-    state_rows.c.valid_from,
-    state_rows.c.occurred_until,
-    state_rows.c.event_id,
-    state_rows.c.type,
-    state_rows.c.data,
-)
+COLUMNS = (state_rows.c.part, state_rows.c.scope, state_rows.c.kind, state_rows.c.slot, state_rows.c.position)
 
 
 def _in_effect(position: int) -> ColumnElement[bool]:
@@ -45,25 +34,13 @@ def _scoped(part: str, scope: str | None) -> ColumnElement[bool]:
 
 
 def _entries(rows: Sequence[Row[Any]] | Sequence[Any]) -> list[Entry]:
+    """Rows (with the event's body) as entries; an event with two slots is parsed once."""
     facts: dict[int, Fact] = {}
     found = []
     for row in rows:
         fact = facts.get(row.position)
         if fact is None:
-            # Corrections are already applied in the read model, so the fact carries
-            # no recorded_at or supersedes: the reducers use neither.
-            fact = Fact(
-                id=row.event_id,
-                type=row.type,
-                subject=row.scope,
-                position=row.position,
-                recorded_at="",
-                occurred_from=row.valid_from,
-                occurred_until=row.occurred_until,
-                data=json.loads(row.data),
-                supersedes=None,
-            )
-            facts[row.position] = fact
+            fact = facts[row.position] = fact_of_body(row.body)
         found.append(Entry(row.part, row.scope, row.kind, row.slot, fact))
     return found
 
@@ -86,13 +63,17 @@ class StateReader:
         """Every event of one area in effect at `position`, whatever its valid time."""
         if position == 0:
             return []
-        query = select(*COLUMNS).where(_in_effect(position), _scoped("territory", area))
+        query = (
+            select(*COLUMNS, events_table.c.body)
+            .join(events_table, events_table.c.position == state_rows.c.position)
+            .where(_in_effect(position), _scoped("territory", area))
+        )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return list({entry.fact.position: entry.fact for entry in _entries(rows)}.values())
 
 
-def _newest(conn: Connection, as_of: str, position: int, part: str, scope: str | None) -> Sequence[Row[Any]]:
+def _newest(conn: Connection, as_of: str, position: int, part: str, scope: str | None) -> Sequence[Any]:
     ranked = (
         select(
             *COLUMNS,
@@ -106,4 +87,16 @@ def _newest(conn: Connection, as_of: str, position: int, part: str, scope: str |
         .where(_in_effect(position), _scoped(part, scope), state_rows.c.valid_from <= as_of)
         .subquery()
     )
-    return conn.execute(select(ranked).where(ranked.c.rank == 1)).all()
+    newest = (
+        select(
+            ranked.c.part,
+            ranked.c.scope,
+            ranked.c.kind,
+            ranked.c.slot,
+            ranked.c.position,
+            events_table.c.body,
+        )
+        .join(events_table, events_table.c.position == ranked.c.position)
+        .where(ranked.c.rank == 1)
+    )
+    return conn.execute(newest).all()

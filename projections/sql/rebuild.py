@@ -19,14 +19,14 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, select, update
 
 from events.envelope import StoredEvent
 from events.tables import events as events_table
 from events.types import RETRACTED
 from projections.effect_changes import Corrector, effect_changes
-from projections.facts import fact_of
-from projections.sql.recorder import intervals, record, rows_of
+from projections.facts import fact_of_body
+from projections.sql.recorder import insert_rows, intervals, record, rows_of
 from projections.sql.tables import STATE, read_models, state_rows
 
 PAGE = 5000
@@ -74,18 +74,23 @@ def effect_timeline(conn: Connection, until: int) -> dict[str, list[tuple[int, b
     return changes
 
 
+def _bodies(conn: Connection, after: int, until: int) -> list[str]:
+    query = (
+        select(events_table.c.body)
+        .where(events_table.c.position > after, events_table.c.position <= until)
+        .order_by(events_table.c.position)
+        .limit(PAGE)
+    )
+    return list(conn.execute(query).scalars())
+
+
 def _pages(conn: Connection, after: int, until: int) -> Iterator[list[StoredEvent]]:
     while after < until:
-        rows = conn.execute(
-            select(events_table.c.position, events_table.c.body)
-            .where(events_table.c.position > after, events_table.c.position <= until)
-            .order_by(events_table.c.position)
-            .limit(PAGE)
-        ).all()
-        if not rows:
+        page = [StoredEvent.from_body(body) for body in _bodies(conn, after, until)]
+        if not page:
             return
-        yield [StoredEvent.from_body(row.body) for row in rows]
-        after = rows[-1].position
+        yield page
+        after = page[-1].position
 
 
 def build(
@@ -97,16 +102,14 @@ def build(
     built = 0
     while built < until:
         with transactions() as conn:
-            page = next(_pages(conn, built, until), [])
+            page = [fact_of_body(body) for body in _bodies(conn, built, until)]
             if not page:
                 break
             rows = []
-            for event in page:
-                fact = fact_of(event)
-                for start, end in intervals(event.position, changes.get(event.id, ())):
+            for fact in page:
+                for start, end in intervals(fact.position, changes.get(fact.id, ())):
                     rows += rows_of(fact, generation, start, end)
-            if rows:
-                conn.execute(insert(state_rows), rows)
+            insert_rows(conn, rows)
         built = page[-1].position
         progress(built, until)
 

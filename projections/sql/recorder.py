@@ -3,19 +3,30 @@ known_at sees the last committed event: no projector lags behind the log."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
-from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 
 from events.envelope import StoredEvent
 from events.tables import events as events_table
 from events.types import RETRACTED
 from projections.effect_changes import Corrector, effect_changes
-from projections.facts import Fact, fact_of
+from projections.facts import Fact, fact_of, fact_of_body
 from projections.selection import entries_of
 from projections.sql.tables import STATE, read_models, state_rows
+
+StateRow = tuple[int, int, str, int, int | None, str, str, str, str]
+ROW_COLUMNS = (
+    "generation",
+    "position",
+    "kind",
+    "sys_from",
+    "sys_until",
+    "part",
+    "scope",
+    "slot",
+    "valid_from",
+)
 
 
 def active_generation(conn: Connection) -> int:
@@ -23,54 +34,63 @@ def active_generation(conn: Connection) -> int:
     return active
 
 
-def rows_of(fact: Fact, generation: int, sys_from: int, sys_until: int | None = None) -> list[dict[str, Any]]:
-    data = json.dumps(fact.data, ensure_ascii=False, separators=(",", ":"))
+def rows_of(fact: Fact, generation: int, sys_from: int, sys_until: int | None = None) -> list[StateRow]:
     return [
-        {
-            "generation": generation,
-            "position": fact.position,
-            "kind": entry.kind,
-            "sys_from": sys_from,
-            "sys_until": sys_until,
-            "part": entry.part,
-            "scope": entry.scope,
-            "slot": entry.slot,
-            "valid_from": fact.occurred_from,
-            "occurred_until": fact.occurred_until,
-            "event_id": fact.id,
-            "type": fact.type,
-            "data": data,
-        }
-        for entry in entries_of(fact)
+        (generation, fact.position, e.kind, sys_from, sys_until, e.part, e.scope, e.slot, fact.occurred_from)
+        for e in entries_of(fact)
     ]
 
 
-class LogCorrections:
-    """Who corrects whom, from the events table (the current transaction sees its own rows)."""
+def insert_rows(conn: Connection, rows: Sequence[StateRow]) -> None:
+    """Many rows in one go, past SQLAlchemy's per-row parameter handling: COPY on
+    PostgreSQL, one prepared statement executed many times on SQLite."""
+    if not rows:
+        return
+    columns = ", ".join(ROW_COLUMNS)
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor, cursor.copy(f"COPY state_rows ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" * len(ROW_COLUMNS))
+    conn.exec_driver_sql(f"INSERT INTO state_rows ({columns}) VALUES ({marks})", list(rows))
 
-    def __init__(self, conn: Connection) -> None:
+
+class LogCorrections:
+    """Who corrects whom, from the events table, for one append transaction (which sees
+    its own rows). Answers are kept: within the transaction they cannot change."""
+
+    def __init__(self, conn: Connection, appended: Sequence[StoredEvent]) -> None:
         self.conn = conn
+        self.targets: dict[str, str | None] = {e.id: e.corrects for e in appended}
+        self.correctors: dict[str, list[Corrector]] = {}
 
     def correctors_of(self, event_id: str) -> list[Corrector]:
-        rows = self.conn.execute(
-            select(events_table.c.id, events_table.c.position, events_table.c.type).where(
-                events_table.c.corrects == event_id
+        if event_id not in self.correctors:
+            rows = self.conn.execute(
+                select(events_table.c.id, events_table.c.position, events_table.c.type).where(
+                    events_table.c.corrects == event_id
+                )
             )
-        )
-        return [Corrector(r.id, r.position, r.type == RETRACTED) for r in rows]
+            self.correctors[event_id] = [Corrector(r.id, r.position, r.type == RETRACTED) for r in rows]
+        return self.correctors[event_id]
 
     def target_of(self, event_id: str) -> str | None:
-        return self.conn.execute(
-            select(events_table.c.corrects).where(events_table.c.id == event_id)
-        ).scalar_one_or_none()
+        if event_id not in self.targets:
+            self.targets[event_id] = self.conn.execute(
+                select(events_table.c.corrects).where(events_table.c.id == event_id)
+            ).scalar_one_or_none()
+        return self.targets[event_id]
 
 
 def record(conn: Connection, generation: int, appended: Sequence[StoredEvent]) -> None:
     """Add the rows of newly appended events, then apply what their corrections change."""
-    rows = [row for event in appended for row in rows_of(fact_of(event), generation, event.position)]
-    if rows:
-        conn.execute(insert(state_rows), rows)
-    corrections = LogCorrections(conn)
+    insert_rows(
+        conn, [row for event in appended for row in rows_of(fact_of(event), generation, event.position)]
+    )
+    corrections = LogCorrections(conn, appended)
     for event in appended:
         if event.corrects is None:
             continue
@@ -83,9 +103,7 @@ def _set_effect(conn: Connection, generation: int, event_id: str, in_effect: boo
         select(events_table.c.position, events_table.c.body).where(events_table.c.id == event_id)
     ).one()
     if in_effect:
-        rows = rows_of(fact_of(StoredEvent.from_body(target.body)), generation, at)
-        if rows:
-            conn.execute(insert(state_rows), rows)
+        insert_rows(conn, rows_of(fact_of_body(target.body), generation, at))
         return
     conn.execute(
         update(state_rows)

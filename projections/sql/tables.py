@@ -2,14 +2,15 @@
 
 `state_rows` holds one row per (event, slot, interval of positions in which
 the event is in effect): `sys_from <= P < sys_until` (open when NULL) says
-it counts at the log position P that a known_at cuts at. `generation` lets a
+it counts at the log position P that a known_at cuts at. The event itself is
+read from the events table by position: a row only says where it belongs. `generation` lets a
 rebuild write a complete new model beside the one being read, and
 `read_models.active` names the one readers use.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, PrimaryKeyConstraint, String, Table, Text
+from sqlalchemy import BigInteger, Column, Index, Integer, PrimaryKeyConstraint, String, Table
 
 from events.tables import metadata
 
@@ -25,10 +26,6 @@ state_rows = Table(
     Column("scope", String(200), nullable=False),
     Column("slot", String(200), nullable=False),
     Column("valid_from", String(27), nullable=False),
-    Column("occurred_until", String(27), nullable=False),
-    Column("event_id", String(36), nullable=False),
-    Column("type", String(64), nullable=False),
-    Column("data", Text, nullable=False),  # the upcast data, as JSON
     PrimaryKeyConstraint("generation", "position", "kind", "sys_from"),
     # "The newest row per slot with valid_from <= V": a range scan of one scope.
     Index("ix_state_rows_lookup", "generation", "part", "scope", "kind", "slot", "valid_from", "position"),
