@@ -8,7 +8,7 @@ from typing import Any
 
 from events.envelope import StoredEvent
 from events.instants import ONE_MICROSECOND, format_instant, parse_instant
-from events.upcasting import upcast
+from events.upcasting import UPCASTERS, upcast
 
 
 @dataclass(frozen=True)
@@ -64,3 +64,27 @@ def fact_of_body(body: str) -> Fact:
         data=upcast(stored["type"], stored["schema_version"], stored["data"]),
         supersedes=stored["supersedes"],
     )
+
+
+_DECODER = json.JSONDecoder()
+_DATA_FIRST = '{"data":'
+
+
+def fact_of_columns(
+    position: int,
+    id: str,
+    type: str,
+    subject: str,
+    occurred_from: str,
+    occurred_until: str,
+    recorded_at: str,
+    supersedes: str | None,
+    body: str,
+) -> Fact:
+    """A fact from the events table's columns, parsing only the `data` member of the body:
+    JCS sorts "data" first. With upcasters registered the whole body is parsed, since
+    they need its schema_version."""
+    if UPCASTERS or not body.startswith(_DATA_FIRST):
+        return fact_of_body(body)
+    data, _ = _DECODER.raw_decode(body, len(_DATA_FIRST))
+    return Fact(id, type, subject, position, recorded_at, occurred_from, occurred_until, data, supersedes)

@@ -362,6 +362,11 @@ def parser() -> argparse.ArgumentParser:
     rebuild = commands.add_parser(
         "rebuild", help="rebuild the read model from the log while the service runs, then swap it in"
     )
+    rebuild.add_argument(
+        "--workers",
+        type=int,
+        help="processes for the bulk build (default: 1 on SQLite, 1 per core up to 4 on PostgreSQL)",
+    )
     rebuild.set_defaults(run=cmd_rebuild)
 
     replay = commands.add_parser("replay", help="fold the log and compare it with the read model")

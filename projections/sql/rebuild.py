@@ -15,9 +15,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, select, update
 
@@ -25,8 +26,9 @@ from events.envelope import StoredEvent
 from events.tables import events as events_table
 from events.types import RETRACTED
 from projections.effect_changes import Corrector, effect_changes
-from projections.facts import fact_of_body
-from projections.sql.recorder import insert_rows, intervals, record, rows_of
+from projections.facts import fact_of_columns
+from projections.sql import parallel
+from projections.sql.recorder import StateRow, insert_rows, intervals, record, rows_of
 from projections.sql.tables import STATE, read_models, state_rows
 
 PAGE = 5000
@@ -81,7 +83,30 @@ def _bodies(conn: Connection, after: int, until: int) -> list[str]:
         .order_by(events_table.c.position)
         .limit(PAGE)
     )
-    return list(conn.execute(query).scalars())
+    return list(conn.execute(query).scalars().all())
+
+
+FACT_COLUMNS = (
+    events_table.c.position,
+    events_table.c.id,
+    events_table.c.type,
+    events_table.c.subject,
+    events_table.c.occurred_from,
+    events_table.c.occurred_until,
+    events_table.c.recorded_at,
+    events_table.c.supersedes,
+    events_table.c.body,
+)
+
+
+def _columns(conn: Connection, after: int, until: int) -> Sequence[Any]:
+    query = (
+        select(*FACT_COLUMNS)
+        .where(events_table.c.position > after, events_table.c.position <= until)
+        .order_by(events_table.c.position)
+        .limit(PAGE)
+    )
+    return conn.execute(query).all()
 
 
 def _pages(conn: Connection, after: int, until: int) -> Iterator[list[StoredEvent]]:
@@ -93,25 +118,41 @@ def _pages(conn: Connection, after: int, until: int) -> Iterator[list[StoredEven
         after = page[-1].position
 
 
+def page_rows(
+    conn: Connection,
+    generation: int,
+    after: int,
+    until: int,
+    changes: Mapping[str, Sequence[tuple[int, bool]]],
+) -> list[StateRow]:
+    """The rows of the events (after, after + PAGE], up to `until`."""
+    rows: list[StateRow] = []
+    for fact in (fact_of_columns(*row) for row in _columns(conn, after, until)):
+        for start, end in intervals(fact.position, changes.get(fact.id, ())):
+            rows += rows_of(fact, generation, start, end)
+    return rows
+
+
 def build(
-    transactions: Transactions, generation: int, until: int, progress: Progress = lambda done, total: None
+    transactions: Transactions,
+    generation: int,
+    until: int,
+    progress: Progress = lambda done, total: None,
+    *,
+    url: str | None = None,
+    workers: int = 1,
 ) -> None:
-    """Write the rows of every event up to `until` into `generation`."""
+    """Write the rows of every event up to `until` into `generation`; with a database
+    `url` and several `workers`, large logs are built in worker processes."""
     with transactions() as conn:
         changes = effect_timeline(conn, until)
-    built = 0
-    while built < until:
+    if url is not None and workers > 1 and until >= PAGE * workers:
+        parallel.build_in_workers(url, workers, generation, until, changes, PAGE, progress)
+        return
+    for after in range(0, until, PAGE):
         with transactions() as conn:
-            page = [fact_of_body(body) for body in _bodies(conn, built, until)]
-            if not page:
-                break
-            rows = []
-            for fact in page:
-                for start, end in intervals(fact.position, changes.get(fact.id, ())):
-                    rows += rows_of(fact, generation, start, end)
-            insert_rows(conn, rows)
-        built = page[-1].position
-        progress(built, until)
+            insert_rows(conn, page_rows(conn, generation, after, until, changes))
+        progress(min(after + PAGE, until), until)
 
 
 def catch_up(conn: Connection, generation: int, after: int, until: int) -> int:
@@ -134,13 +175,19 @@ class Rebuilt:
 
 
 def rebuild(
-    transactions: Transactions, locked: Transactions, progress: Progress = lambda done, total: None
+    transactions: Transactions,
+    locked: Transactions,
+    progress: Progress = lambda done, total: None,
+    *,
+    url: str | None = None,
+    workers: int = 1,
 ) -> Rebuilt:
-    """`transactions()` opens a short write transaction; `locked()` one holding the append lock."""
+    """`transactions()` opens a short write transaction; `locked()` one holding the append
+    lock; `url` and `workers` let the bulk build run in worker processes."""
     with transactions() as conn:
         generation = _claim(conn)
         until = head_position(conn)
-    build(transactions, generation, until, progress)
+    build(transactions, generation, until, progress, url=url, workers=workers)
     built = until
     while True:
         with transactions() as conn:

@@ -3,7 +3,7 @@ known_at sees the last committed event: no projector lags behind the log."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import Connection, select, update
 
@@ -12,7 +12,7 @@ from events.tables import events as events_table
 from events.types import RETRACTED
 from projections.effect_changes import Corrector, effect_changes
 from projections.facts import Fact, fact_of, fact_of_body
-from projections.selection import entries_of
+from projections.selection import part_of, slots_of
 from projections.sql.tables import STATE, read_models, state_rows
 
 StateRow = tuple[int, int, str, int, int | None, str, str, str, str]
@@ -35,9 +35,14 @@ def active_generation(conn: Connection) -> int:
 
 
 def rows_of(fact: Fact, generation: int, sys_from: int, sys_until: int | None = None) -> list[StateRow]:
+    """The rows of `entries_of(fact)`, built without the entries: the rebuild's inner loop."""
+    part = part_of(fact.type)
+    if part is None:
+        return []
+    position, scope, since = fact.position, fact.subject, fact.occurred_from
     return [
-        (generation, fact.position, e.kind, sys_from, sys_until, e.part, e.scope, e.slot, fact.occurred_from)
-        for e in entries_of(fact)
+        (generation, position, kind, sys_from, sys_until, part, scope, slot, since)
+        for kind, slot in slots_of(fact)
     ]
 
 
@@ -123,9 +128,11 @@ class StateRows:
         record(conn, active_generation(conn), appended)
 
 
-def intervals(position: int, changes: Iterable[tuple[int, bool]]) -> list[tuple[int, int | None]]:
+def intervals(position: int, changes: Sequence[tuple[int, bool]]) -> list[tuple[int, int | None]]:
     """[sys_from, sys_until) intervals of an event appended at `position` (in effect from
     there), given its later changes of effect as (position, in effect now)."""
+    if not changes:
+        return [(position, None)]
     found: list[tuple[int, int | None]] = []
     start: int | None = position
     for at, now in sorted(changes):

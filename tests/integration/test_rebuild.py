@@ -13,6 +13,7 @@ from sqlalchemy import select, text, update
 from events.database import make_engine
 from events.drafts import draft_from_json
 from events.store import EventStore
+from projections.sql import parallel
 from projections.sql import rebuild as rebuild_module
 from projections.sql.tables import read_models, state_rows
 from service import state_query
@@ -170,3 +171,20 @@ def test_migrating_a_log_builds_its_model(databases: Databases) -> None:
         )
     finally:
         engine.dispose()
+
+
+def test_worker_processes_build_the_same_model(store: EventStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rebuild_module, "PAGE", 4)  # 16 seed events: four ranges over two workers
+    seed = load_seed(store)
+    store.append([draft_from_json(retraction(seed[0]["id"]))])
+    spawned: list[int] = []
+    original = parallel.build_in_workers
+
+    def spy(url: str, workers: int, *rest: Any) -> None:
+        spawned.append(workers)
+        original(url, workers, *rest)
+
+    monkeypatch.setattr(parallel, "build_in_workers", spy)
+    rebuilt = rebuild_read_model(store, workers=2)
+    assert (rebuilt.events, spawned) == (17, [2])
+    same_answers(store)
