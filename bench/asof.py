@@ -8,6 +8,11 @@ naming its region as `within`), 50 talks tracks, meetings and statements; about
 again), 1% superseded; precisions mix days, instants with offsets, months and
 years. One area, `hot-area`, has a claim superseded 1,000 times. The log is
 loaded through the store, so the read model is built by the append hook.
+
+The mix: 64% territory (claims 40%, assessments 15%, denials 5%, forces 4%),
+about 15% talks (offers 5%, positions 8%, rejections 1%; proposals, rounds and
+ceasefires, which every answer lists in full, about 1%), meetings 2% (also
+listed in full), statements 19% (the latest per speaker), corrections 2%.
 """
 
 from __future__ import annotations
@@ -177,16 +182,16 @@ class LogMaker:
         if roll < 0.78:
             data = {"party": party, "counterparty": counterparty, "position": "no concessions"}
             return self.envelope("talks.position_stated", data, at)
-        if roll < 0.80:
+        if roll < 0.785:
             data = {"proposer": party, "parties": [party, counterparty], "terms": ["ceasefire first"]}
             return self.envelope("talks.proposal_made", data, at)
-        if roll < 0.81:
+        if roll < 0.788:
             starts = at[:10] if len(at) >= 10 else f"{at[:4]}-01-01"
             data = {"parties": [party, counterparty], "declared_by": party, "starts": starts}
             return self.envelope("talks.ceasefire_declared", data, at)
-        if roll < 0.84:
+        if roll < 0.793:
             return self.envelope("talks.round_held", {"parties": [party, counterparty], "place": "ist"}, at)
-        if roll < 0.92:
+        if roll < 0.813:
             data = {"participants": [party, counterparty], "place": rng.choice(PARTIES)}
             return self.envelope("diplomacy.meeting_held", data, at)
         data = {"speaker": f"speaker-{rng.randrange(300)}", "text": "We are ready for talks."}
@@ -294,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         one_area = [("/state/territory", {"area": rng.choice(all_areas), **question()}) for _ in range(n)]
         one_track = [("/state/talks", {"track": rng.choice(all_tracks), **question()}) for _ in range(n)]
         hot = [("/state/territory", {"area": HOT_AREA, **question()}) for _ in range(n)]
-        whole = [("/state", question()) for _ in range(max(n // 50, 5))]
+        whole = [("/state", question()) for _ in range(5)]
         history = [
             (f"/state/territory/{rng.choice(all_areas)}/history", {"known_at": rng.choice(recorded)})
             for _ in range(max(n // 10, 10))

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, String, column, func, select, values
 
-from events.canonical import canonical, canonical_scalar
+from events.canonical import canonical
 from events.drafts import Draft
-from events.envelope import StoredEvent, content_text, seal
+from events.envelope import StoredEvent, content_text, seal_unsealed
 from events.errors import Conflict
 from events.rules import Known
 from events.tables import events as events_table
@@ -118,25 +118,14 @@ def same_or_conflict(draft: Draft, stored: StoredEvent, view: BatchView) -> Stor
 def build_event(
     draft: Draft, subject: str, version: int, position: int, recorded_at: str, prev_hash: str
 ) -> StoredEvent:
-    members = {
-        "id": canonical_scalar(draft.id),
-        "type": canonical_scalar(draft.type),
-        "subject": canonical_scalar(subject),
-        "occurred_at": canonical_scalar(draft.occurred_at),
-        "occurred_precision": canonical_scalar(draft.period.precision),
-        "occurred_from": canonical_scalar(draft.period.occurred_from),
-        "occurred_until": canonical_scalar(draft.period.occurred_until),
-        "reported_at": canonical_scalar(draft.reported_at),
-        "source": draft.source_jcs,
-        "data": draft.data_jcs,
-        "supersedes": canonical_scalar(draft.supersedes),
-        "schema_version": canonical_scalar(SCHEMA_VERSION),
-        "position": canonical_scalar(position),
-        "version": canonical_scalar(version),
-        "recorded_at": canonical_scalar(recorded_at),
-        "prev_hash": canonical_scalar(prev_hash),
-    }
-    digest, body = seal(members)
+    digest, body = seal_unsealed(
+        draft.unsealed,
+        subject=subject,
+        position=position,
+        prev_hash=prev_hash,
+        recorded_at=recorded_at,
+        version=version,
+    )
     return StoredEvent(
         id=draft.id,
         type=draft.type,
@@ -159,19 +148,37 @@ def build_event(
     )
 
 
-def row_of(event: StoredEvent) -> dict[str, object]:
-    return {
-        "position": event.position,
-        "id": event.id,
-        "type": event.type,
-        "subject": event.subject,
-        "version": event.version,
-        "occurred_from": event.occurred_from,
-        "occurred_until": event.occurred_until,
-        "recorded_at": event.recorded_at,
-        "supersedes": event.supersedes,
-        "corrects": event.corrects,
-        "prev_hash": event.prev_hash,
-        "hash": event.hash,
-        "body": event.body,
-    }
+EVENT_COLUMNS = (
+    "position",
+    "id",
+    "type",
+    "subject",
+    "version",
+    "occurred_from",
+    "occurred_until",
+    "recorded_at",
+    "supersedes",
+    "corrects",
+    "prev_hash",
+    "hash",
+    "body",
+)
+
+
+def row_of(event: StoredEvent) -> tuple[object, ...]:
+    """The events table's row, in EVENT_COLUMNS order."""
+    return (
+        event.position,
+        event.id,
+        event.type,
+        event.subject,
+        event.version,
+        event.occurred_from,
+        event.occurred_until,
+        event.recorded_at,
+        event.supersedes,
+        event.corrects,
+        event.prev_hash,
+        event.hash,
+        event.body,
+    )

@@ -14,10 +14,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from events.canonical import canonical
+from events.envelope import Unsealed, unsealed_of
 from events.errors import FieldError, InvalidInput
 from events.instants import BadInstant, Period, parse_occurred_at
 from events.jsonio import pointer_token
-from events.types import KNOWN_TYPES, REFERENCE_KEYS, RETRACTED, SUBMISSION
+from events.types import KNOWN_TYPES, REFERENCE_KEYS, RETRACTED, SCHEMA_VERSION, SUBMISSION
 
 MAX_SUBJECT_LENGTH = 200
 
@@ -50,6 +51,7 @@ class Draft:
     supersedes: str | None
     expected_version: int | None
     reference: Reference | None
+    unsealed: Unsealed
 
 
 def track_of(parties: list[str]) -> str:
@@ -135,8 +137,10 @@ def draft_from_json(obj: Any) -> Draft:
     if errors:
         raise InvalidInput(f"The {type_name} event is not valid.", errors)
 
+    event_id = _lower_uuid(submission.id) if submission.id else str(uuid.uuid4())
+    source_jcs, data_jcs = canonical(obj["source"]), canonical(data)
     return Draft(
-        id=_lower_uuid(submission.id) if submission.id else str(uuid.uuid4()),
+        id=event_id,
         id_given=submission.id is not None,
         type=type_name,
         subject=subject,
@@ -146,11 +150,24 @@ def draft_from_json(obj: Any) -> Draft:
         reported_at=submission.reported_at,
         source=obj["source"],
         data=data,
-        source_jcs=canonical(obj["source"]),
-        data_jcs=canonical(data),
+        source_jcs=source_jcs,
+        data_jcs=data_jcs,
         supersedes=supersedes,
         expected_version=submission.expected_version,
         reference=reference,
+        unsealed=unsealed_of(
+            id=event_id,
+            type=type_name,
+            occurred_at=submission.occurred_at,
+            occurred_precision=period.precision,
+            occurred_from=period.occurred_from,
+            occurred_until=period.occurred_until,
+            reported_at=submission.reported_at,
+            source_jcs=source_jcs,
+            data_jcs=data_jcs,
+            supersedes=supersedes,
+            schema_version=SCHEMA_VERSION,
+        ),
     )
 
 

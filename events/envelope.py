@@ -98,17 +98,62 @@ def content_text(
     )
 
 
-def seal(
-    members: dict[str, str],
-) -> tuple[str, str]:
-    """Hash an event given the canonical text of each of its keys but `hash`.
+@dataclass(frozen=True)
+class Unsealed:
+    """The canonical text of the members of a new event that the client decided, laid out
+    for sealing: JCS sorts keys, so the members the store adds under its lock (position,
+    prev_hash, recorded_at, subject, version) fall between these fixed pieces."""
 
-    Returns (hash, body): the hex SHA-256 of the JCS without `hash`, and the
-    JCS of the whole stored event.
+    data: str  # "data"
+    identity: str  # "id" .. "occurred_until"
+    report: str  # "reported_at", "schema_version", "source"
+    tail: str  # "supersedes", "type"
+
+
+def unsealed_of(
+    *,
+    id: str,
+    type: str,
+    occurred_at: str,
+    occurred_precision: str,
+    occurred_from: str,
+    occurred_until: str,
+    reported_at: str | None,
+    source_jcs: str,
+    data_jcs: str,
+    supersedes: str | None,
+    schema_version: int,
+) -> Unsealed:
+    """Done outside the append lock: everything but the store's own members."""
+    return Unsealed(
+        data=f'"data":{data_jcs}',
+        identity=(
+            f',"id":{canonical_scalar(id)},"occurred_at":{canonical_scalar(occurred_at)}'
+            f',"occurred_from":{canonical_scalar(occurred_from)}'
+            f',"occurred_precision":{canonical_scalar(occurred_precision)}'
+            f',"occurred_until":{canonical_scalar(occurred_until)}'
+        ),
+        report=(
+            f',"reported_at":{canonical_scalar(reported_at)}'
+            f',"schema_version":{canonical_scalar(schema_version)},"source":{source_jcs}'
+        ),
+        tail=f',"supersedes":{canonical_scalar(supersedes)},"type":{canonical_scalar(type)}',
+    )
+
+
+def seal_unsealed(
+    unsealed: Unsealed, *, subject: str, position: int, prev_hash: str, recorded_at: str, version: int
+) -> tuple[str, str]:
+    """`seal` of the whole member set, by concatenation: the work left under the lock.
+
+    prev_hash is hex and recorded_at an instant the store formats, so neither needs escaping.
     """
-    unsealed = canonical_object(members)
-    digest = hashlib.sha256(unsealed.encode("utf-8")).hexdigest()
-    return digest, canonical_object({**members, "hash": canonical_scalar(digest)})
+    rest = (
+        f'{unsealed.identity},"position":{position},"prev_hash":"{prev_hash}","recorded_at":"{recorded_at}"'
+        f'{unsealed.report},"subject":{canonical_scalar(subject)}{unsealed.tail},"version":{version}}}'
+    )
+    digest = hashlib.sha256(f"{{{unsealed.data}{rest}".encode()).hexdigest()
+    return digest, f'{{{unsealed.data},"hash":"{digest}"{rest}'
 
 
 def hash_of(event: dict[str, Any]) -> str:

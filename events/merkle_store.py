@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, and_, insert, or_, select
+from sqlalchemy import Connection, Engine, and_, or_, select
 
 from events import merkle
+from events.database import bulk_insert
 from events.envelope import StoredEvent
 from events.tables import events as events_table
 from events.tables import merkle_nodes
@@ -35,11 +36,9 @@ def fetch_nodes(conn: Connection, nodes: Iterable[merkle.Node]) -> dict[merkle.N
 
 
 def insert_nodes(conn: Connection, nodes: dict[merkle.Node, bytes]) -> None:
-    if nodes:
-        conn.execute(
-            insert(merkle_nodes),
-            [{"level": level, "idx": idx, "hash": h} for (level, idx), h in nodes.items()],
-        )
+    bulk_insert(
+        conn, "merkle_nodes", ("level", "idx", "hash"), [(lv, ix, h) for (lv, ix), h in nodes.items()]
+    )
 
 
 class MerkleNodes:

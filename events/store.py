@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from sqlalchemy import Connection, Engine, func, insert, or_, select, text
+from sqlalchemy import Connection, Engine, func, or_, select, text
 
-from events.batch import BatchView, build_event, row_of, same_or_conflict
-from events.database import is_sqlite, write_transaction
+from events.batch import EVENT_COLUMNS, BatchView, build_event, row_of, same_or_conflict
+from events.database import bulk_insert, is_sqlite, write_transaction
 from events.drafts import Draft
 from events.envelope import GENESIS_HASH, StoredEvent
 from events.errors import Conflict, InvalidInput, TimelineError
@@ -98,7 +98,7 @@ class EventStore:
         with self.locked() as conn:
             result, appended = self._append_locked(conn, items, batch)
             if appended:
-                conn.execute(insert(events_table), [row_of(e) for e in appended])
+                bulk_insert(conn, "events", EVENT_COLUMNS, [row_of(e) for e in appended])
                 for hook in self.hooks:
                     hook(conn, appended)
         if appended:
@@ -189,13 +189,24 @@ class EventStore:
 
     def cut_head(self, known_at: str | None) -> Head | None:
         """The last event recorded by known_at (the head when None)."""
-        query = select(events_table.c.position, events_table.c.hash, events_table.c.recorded_at)
-        if known_at is not None:
-            query = query.where(events_table.c.recorded_at <= known_at)
-        query = query.order_by(events_table.c.position.desc()).limit(1)
         with self.engine.connect() as conn:
-            row = conn.execute(query).first()
-        return Head(row.position, row.hash, row.recorded_at) if row else None
+            if known_at is None:
+                return self._head(conn)
+            # recorded_at never decreases along the log: find the instant on its index, then
+            # the last event stamped with it. (Walking positions back from the head while
+            # testing recorded_at reads the whole log for an early known_at.)
+            instant = conn.execute(
+                select(func.max(events_table.c.recorded_at)).where(events_table.c.recorded_at <= known_at)
+            ).scalar()
+            if instant is None:
+                return None
+            row = conn.execute(
+                select(events_table.c.position, events_table.c.hash, events_table.c.recorded_at)
+                .where(events_table.c.recorded_at == instant)
+                .order_by(events_table.c.position.desc())
+                .limit(1)
+            ).one()
+        return Head(row.position, row.hash, row.recorded_at)
 
     def events_until(self, position: int) -> Iterator[StoredEvent]:
         """Every event up to a position, in log order, paged."""
@@ -205,11 +216,8 @@ class EventStore:
 
     def cut(self, known_at: str | None) -> int:
         """The last position recorded by known_at (0 for none); the head when None."""
-        query = select(func.max(events_table.c.position))
-        if known_at is not None:
-            query = query.where(events_table.c.recorded_at <= known_at)
-        with self.engine.connect() as conn:
-            return conn.execute(query).scalar() or 0
+        head = self.cut_head(known_at)
+        return head.position if head else 0
 
     def read(
         self,

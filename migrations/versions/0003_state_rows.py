@@ -36,7 +36,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_state_rows_lookup",
         "state_rows",
-        ["generation", "part", "scope", "kind", "slot", "valid_from", "position"],
+        ["generation", "part", "scope", "kind", "slot", "valid_from", "position", "sys_from", "sys_until"],
     )
     op.create_table(
         "read_models",

@@ -8,12 +8,23 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, func, or_, select
 
 from events.tables import events as events_table
-from projections.facts import Fact, fact_of_body
+from projections.facts import Fact, fact_of_columns
 from projections.selection import Entry, newest_per_slot
 from projections.sql.tables import STATE, read_models, state_rows
 from projections.state import World, fold
 
 COLUMNS = (state_rows.c.part, state_rows.c.scope, state_rows.c.kind, state_rows.c.slot, state_rows.c.position)
+# The event's columns, in `fact_of_columns` order after the position: only its data is parsed.
+EVENT_COLUMNS = (
+    events_table.c.id,
+    events_table.c.type,
+    events_table.c.subject,
+    events_table.c.occurred_from,
+    events_table.c.occurred_until,
+    events_table.c.recorded_at,
+    events_table.c.supersedes,
+    events_table.c.body,
+)
 
 
 def _in_effect(position: int) -> ColumnElement[bool]:
@@ -40,7 +51,7 @@ def _entries(rows: Sequence[Row[Any]] | Sequence[Any]) -> list[Entry]:
     for row in rows:
         fact = facts.get(row.position)
         if fact is None:
-            fact = facts[row.position] = fact_of_body(row.body)
+            fact = facts[row.position] = fact_of_columns(*tuple(row)[len(COLUMNS) - 1 :])
         found.append(Entry(row.part, row.scope, row.kind, row.slot, fact))
     return found
 
@@ -64,7 +75,7 @@ class StateReader:
         if position == 0:
             return []
         query = (
-            select(*COLUMNS, events_table.c.body)
+            select(*COLUMNS, *EVENT_COLUMNS)
             .join(events_table, events_table.c.position == state_rows.c.position)
             .where(_in_effect(position), _scoped("territory", area))
         )
@@ -94,7 +105,7 @@ def _newest(conn: Connection, as_of: str, position: int, part: str, scope: str |
             ranked.c.kind,
             ranked.c.slot,
             ranked.c.position,
-            events_table.c.body,
+            *EVENT_COLUMNS,
         )
         .join(events_table, events_table.c.position == ranked.c.position)
         .where(ranked.c.rank == 1)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, select, update
 
+from events.database import bulk_insert
 from events.envelope import StoredEvent
 from events.tables import events as events_table
 from events.types import RETRACTED
@@ -47,20 +48,7 @@ def rows_of(fact: Fact, generation: int, sys_from: int, sys_until: int | None = 
 
 
 def insert_rows(conn: Connection, rows: Sequence[StateRow]) -> None:
-    """Many rows in one go, past SQLAlchemy's per-row parameter handling: COPY on
-    PostgreSQL, one prepared statement executed many times on SQLite."""
-    if not rows:
-        return
-    columns = ", ".join(ROW_COLUMNS)
-    if conn.dialect.name == "postgresql":
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        with raw.cursor() as cursor, cursor.copy(f"COPY state_rows ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    marks = ", ".join("?" * len(ROW_COLUMNS))
-    conn.exec_driver_sql(f"INSERT INTO state_rows ({columns}) VALUES ({marks})", list(rows))
+    bulk_insert(conn, "state_rows", ROW_COLUMNS, rows)
 
 
 class LogCorrections:

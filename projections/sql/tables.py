@@ -27,8 +27,12 @@ state_rows = Table(
     Column("slot", String(200), nullable=False),
     Column("valid_from", String(27), nullable=False),
     PrimaryKeyConstraint("generation", "position", "kind", "sys_from"),
-    # "The newest row per slot with valid_from <= V": a range scan of one scope.
-    Index("ix_state_rows_lookup", "generation", "part", "scope", "kind", "slot", "valid_from", "position"),
+    # "The newest row per slot with valid_from <= V in effect at P": a range scan of one
+    # scope, which tells from the index alone which rows are in effect.
+    Index(
+        "ix_state_rows_lookup",
+        *("generation", "part", "scope", "kind", "slot", "valid_from", "position", "sys_from", "sys_until"),
+    ),
 )
 
 read_models = Table(

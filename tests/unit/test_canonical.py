@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import rfc8785
@@ -9,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from events.canonical import canonical, canonical_object, canonical_scalar
+from events.envelope import seal_unsealed, unsealed_of
 
 # Text as validation lets it through: no lone surrogates, no U+0000.
 texts = st.text(alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"))
@@ -53,3 +55,57 @@ def test_key_order_follows_utf16_code_units(obj: dict[str, Any]) -> None:
 def test_floats_take_the_package_path() -> None:
     for value, expected in [(5.0, "5"), (1e21, "1e+21"), (0.1, "0.1"), ({"a": [1.5e-7]}, '{"a":[1.5e-7]}')]:
         assert canonical(value) == expected
+
+
+instants = st.from_regex(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z", fullmatch=True)
+
+
+@given(
+    st.fixed_dictionaries(
+        {
+            "id": texts,
+            "type": texts,
+            "subject": texts,
+            "occurred_at": texts,
+            "occurred_precision": texts,
+            "occurred_from": texts,
+            "occurred_until": texts,
+            "reported_at": st.none() | texts,
+            "source": st.dictionaries(texts, json_values, max_size=4),
+            "data": st.dictionaries(texts, json_values, max_size=4),
+            "supersedes": st.none() | texts,
+            "schema_version": safe_ints,
+            "position": st.integers(min_value=1, max_value=2**53 - 1),
+            "version": st.integers(min_value=1, max_value=2**53 - 1),
+            "recorded_at": instants,
+            "prev_hash": st.from_regex(r"[0-9a-f]{64}", fullmatch=True),
+        }
+    )
+)
+@settings(max_examples=500)
+def test_sealing_from_pieces_matches_the_package(event: dict[str, Any]) -> None:
+    """The store seals by concatenating pieces made outside its lock: the same bytes as
+    the package's JCS of the whole event, before and after the hash is added."""
+    unsealed = unsealed_of(
+        id=event["id"],
+        type=event["type"],
+        occurred_at=event["occurred_at"],
+        occurred_precision=event["occurred_precision"],
+        occurred_from=event["occurred_from"],
+        occurred_until=event["occurred_until"],
+        reported_at=event["reported_at"],
+        source_jcs=canonical(event["source"]),
+        data_jcs=canonical(event["data"]),
+        supersedes=event["supersedes"],
+        schema_version=event["schema_version"],
+    )
+    digest, body = seal_unsealed(
+        unsealed,
+        subject=event["subject"],
+        position=event["position"],
+        prev_hash=event["prev_hash"],
+        recorded_at=event["recorded_at"],
+        version=event["version"],
+    )
+    assert digest == hashlib.sha256(rfc8785.dumps(event)).hexdigest()
+    assert body == rfc8785.dumps({**event, "hash": digest}).decode()

@@ -1,0 +1,320 @@
+"""Append speed, side by side in one run, on SQLite and on PostgreSQL.
+
+    python -m bench.append [--postgres-url postgresql://postgres@127.0.0.1:5432/test] [--smoke]
+
+(a) the store's batch append of 100 events vs a plain SQLAlchemy Core insert of
+    the same rows into a table of the same shape;
+(b) the same vs the `eventsourcing` library, its application saving 100 events
+    per call, on the same kind of database;
+(c) HTTP batches of 100 from 4 clients against `timeline serve` on PostgreSQL;
+(d) single-event HTTP appends from 8 clients;
+(e) `timeline import` of 100,000 events;
+and a profile of where a batch append's time goes.
+
+(a) and (b) alternate calls between the three, so that noise hits them alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+from sqlalchemy import Engine, MetaData, insert
+
+from bench.asof import LogMaker
+from bench.common import ROOT, backend_name, free_port, fresh_database, percentile, record, server
+from events.batch import EVENT_COLUMNS, row_of
+from events.database import make_engine
+from events.drafts import draft_from_json
+from events.store import EventStore
+from events.tables import events as events_table
+from service.wiring import build_store
+
+BATCH = 100
+WRITE_KEY = "bench-write"
+
+
+def envelopes(count: int, seed: int) -> list[dict[str, Any]]:
+    maker = LogMaker(count, seed)
+    return [maker.make(i) for i in range(count)]
+
+
+def plain_table(engine: Engine) -> Callable[[list[dict[str, Any]]], None]:
+    """The events table's shape (columns, keys, indexes), without the store around it."""
+    metadata = MetaData()
+    table = events_table.to_metadata(metadata, name="plain_events")
+    metadata.create_all(engine)
+
+    def insert_rows(rows: list[dict[str, Any]]) -> None:
+        with engine.begin() as conn:
+            conn.execute(insert(table), rows)
+
+    return insert_rows
+
+
+def eventsourcing_app(url: str, folder: str) -> Callable[[list[dict[str, Any]]], None]:
+    from eventsourcing.application import Application
+    from eventsourcing.domain import Aggregate, event
+    from sqlalchemy.engine import make_url
+
+    class Report(Aggregate):
+        @event("Reported")
+        def report(self, envelope: dict[str, Any]) -> None:
+            pass
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": f"{folder}/es.db"}
+    else:
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": str(parsed.database),
+            "POSTGRES_HOST": str(parsed.host or "127.0.0.1"),
+            "POSTGRES_PORT": str(parsed.port or 5432),
+            "POSTGRES_USER": str(parsed.username or "postgres"),
+            "POSTGRES_PASSWORD": str(parsed.password or ""),
+        }
+    app = Application(env=env)
+    pending: list[Report] = []
+
+    def prepare(batch: list[dict[str, Any]]) -> None:
+        aggregate = Report()  # its creation is the first of the 100 events
+        for envelope in batch[1:]:
+            aggregate.report(envelope)
+        pending.append(aggregate)
+
+    def save(batch: list[dict[str, Any]]) -> None:
+        app.save(pending.pop())
+
+    save.prepare = prepare  # type: ignore[attr-defined]
+    return save
+
+
+def side_by_side(base_url: str | None, rounds: int) -> dict[str, float]:
+    """Seconds per event for the store, Core and eventsourcing, alternating calls."""
+    spent = {"store": 0.0, "core": 0.0, "eventsourcing": 0.0}
+    with (
+        fresh_database(base_url) as store_url,
+        fresh_database(base_url) as core_url,
+        fresh_database(base_url) as es_url,
+        tempfile.TemporaryDirectory() as folder,
+    ):
+        store_engine, core_engine = make_engine(store_url), make_engine(core_url)
+        store = build_store(store_engine)
+        core_insert = plain_table(core_engine)
+        es_save = eventsourcing_app(es_url, folder)
+        for index in range(rounds):
+            batch = envelopes(BATCH, seed=index)
+            drafts = [draft_from_json(e) for e in batch]  # validation: outside the lock, timed apart
+            began = time.perf_counter()
+            stored = store.append(drafts).events
+            spent["store"] += time.perf_counter() - began
+            rows = [dict(zip(EVENT_COLUMNS, row_of(e), strict=True)) for e in stored]
+            began = time.perf_counter()
+            core_insert(rows)
+            spent["core"] += time.perf_counter() - began
+            es_save.prepare(batch)  # type: ignore[attr-defined]
+            began = time.perf_counter()
+            es_save(batch)
+            spent["eventsourcing"] += time.perf_counter() - began
+        store_engine.dispose()
+        core_engine.dispose()
+    return {name: seconds / (rounds * BATCH) for name, seconds in spent.items()}
+
+
+def validation_cost(count: int) -> float:
+    batch = envelopes(count, seed=99)
+    began = time.perf_counter()
+    for envelope in batch:
+        draft_from_json(envelope)
+    return (time.perf_counter() - began) / count
+
+
+def profile(base_url: str | None, rounds: int) -> list[tuple[str, float]]:
+    """Share of a batch append's time per part, validation included."""
+    with fresh_database(base_url) as url:
+        engine = make_engine(url)
+        store = build_store(engine)
+        batches = [envelopes(BATCH, seed=1000 + i) for i in range(rounds)]
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for batch in batches:
+            store.append([draft_from_json(e) for e in batch])
+        profiler.disable()
+        engine.dispose()
+    stats = pstats.Stats(profiler)
+    total = sum(entry[3] for entry in stats.stats.values() if entry[3] == entry[3]) or 1.0  # type: ignore[attr-defined]
+    wanted = {
+        ("drafts.py", "draft_from_json"): "validation and canonical JSON (outside the lock)",
+        ("store.py", "_append_locked"): "rules, hash chain and sealing (under the lock)",
+        ("database.py", "bulk_insert"): "inserting events, tree nodes and state rows",
+        ("merkle_store.py", "__call__"): "Merkle tree hook",
+        ("recorder.py", "__call__"): "read model hook",
+        ("notifications.py", "__call__"): "NOTIFY hook",
+        ("base.py", "commit"): "commit",
+    }
+    top = max(entry[3] for entry in stats.stats.values())  # type: ignore[attr-defined]
+    found: dict[str, float] = {}
+    for (filename, _, function), entry in stats.stats.items():  # type: ignore[attr-defined]
+        for (file_end, name), label in wanted.items():
+            if filename.endswith(file_end) and function == name:
+                found[label] = found.get(label, 0.0) + entry[3]
+    del total
+    return [(label, found.get(label, 0.0) / top) for label in wanted.values()]
+
+
+def timeline_import(url: str, count: int) -> float:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "events.ndjson"
+        path.write_text("".join(json.dumps(e) + "\n" for e in envelopes(count, seed=5)))
+        began = time.perf_counter()
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "service.cli",
+                "--database-url",
+                url,
+                "import",
+                str(path),
+                "--batch-size",
+                "1000",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        spent = time.perf_counter() - began
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    return count / spent
+
+
+def http_load(url: str, clients: int, per_request: int, total: int) -> tuple[float, list[float]]:
+    """Events/s and request latencies for `clients` threads posting `per_request` events a call."""
+    port = free_port()
+    work = envelopes(total, seed=77)
+    chunks = [work[i : i + per_request] for i in range(0, total, per_request)]
+    latencies: list[float] = []
+    lock = threading.Lock()
+    headers = {"Authorization": f"Bearer {WRITE_KEY}"}
+
+    def client(mine: list[list[dict[str, Any]]]) -> None:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60, headers=headers) as http:
+            for chunk in mine:
+                began = time.perf_counter()
+                if per_request == 1:
+                    response = http.post("/events", json=chunk[0])
+                else:
+                    response = http.post("/events/batch", json={"events": chunk})
+                spent = time.perf_counter() - began
+                if response.status_code != 201:
+                    raise RuntimeError(f"{response.status_code}: {response.text[:300]}")
+                with lock:
+                    latencies.append(spent)
+
+    with server(url, port, env={"TIMELINE_API_KEYS": f"write:{WRITE_KEY}"}):
+        threads = [threading.Thread(target=client, args=(chunks[i::clients],)) for i in range(clients)]
+        began = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        spent = time.perf_counter() - began
+    if len(latencies) != len(chunks):
+        raise RuntimeError("a client failed")
+    return total / spent, latencies
+
+
+def us(seconds: float) -> str:
+    return f"{seconds * 1e6:,.0f} µs/event ({1 / seconds:,.0f} events/s)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--rounds", type=int, default=200, help="batches of 100 per contender in (a) and (b)")
+    parser.add_argument("--import-events", type=int, default=100_000)
+    parser.add_argument("--http-events", type=int, default=40_000)
+    parser.add_argument(
+        "--smoke", action="store_true", help="about 1,000 events each; figures to bench-results/"
+    )
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.rounds, args.import_events, args.http_events = 10, 1000, 1000
+    sections: list[str] = []
+    for base in (None, args.postgres_url):
+        per_event = side_by_side(base, args.rounds)
+        with fresh_database(base) as url:
+            backend = backend_name(url)
+            imported = timeline_import(url, args.import_events)
+        with fresh_database(base) as url:
+            single_rate, single_latency = http_load(url, 8, 1, min(args.http_events // 10, 4000))
+        batch_line = ""
+        if base is not None:
+            with fresh_database(base) as url:
+                batch_rate, batch_latency = http_load(url, 4, BATCH, args.http_events)
+            batch_line = (
+                f"| (c) HTTP batches of {BATCH}, 4 clients | {batch_rate:,.0f} events/s "
+                f"(request p50 {percentile(batch_latency, 0.5) * 1000:.0f} ms, "
+                f"p99 {percentile(batch_latency, 0.99) * 1000:.0f} ms) | >= 20,000 events/s |\n"
+            )
+        parts = profile(base, max(args.rounds // 4, 5))
+        core, es, ours = per_event["core"], per_event["eventsourcing"], per_event["store"]
+        shares = "\n".join(f"| {label} | {share:.0%} |" for label, share in parts)
+        sections.append(
+            f"""
+### {backend}
+
+| figure | value | target |
+|---|---|---|
+| (a) store, batch of {BATCH} (validated drafts in) | {us(ours)} | |
+| (a) SQLAlchemy Core insert of the same rows | {us(core)} | |
+| (a) store / Core rate | {core / ours:.2f}x | >= 0.5x |
+| (b) `eventsourcing` {_es_version()}, 100 events per save | {us(es)} ({core / es:.2f}x of Core) | |
+| (b) store / `eventsourcing` rate | {es / ours:.2f}x | > 1x |
+{batch_line}| (d) single-event HTTP appends, 8 clients | {single_rate:,.0f} events/s (p50 {percentile(single_latency, 0.5) * 1000:.0f} ms, p99 {percentile(single_latency, 0.99) * 1000:.0f} ms) | |
+| (e) `timeline import` of {args.import_events:,} events (batches of 1,000) | {imported:,.0f} events/s | >= 20,000 events/s |
+| validation of one event (pydantic, canonical JSON; before the lock) | {validation_cost(2000) * 1e6:,.0f} µs | |
+
+Where a batch append's time goes (cProfile, validation included, {max(args.rounds // 4, 5)} batches of {BATCH}):
+
+| part | share |
+|---|---|
+{shares}
+"""
+        )
+    body = (
+        f"(a) and (b): {args.rounds} calls of {BATCH} events each, alternating between the three, each "
+        "against its own fresh database. The store's figure includes its hooks (Merkle tree, read model, "
+        "NOTIFY on PostgreSQL); validation is measured apart, since it runs before the lock.\n"
+        + "".join(sections)
+    )
+    command = "python -m bench.append " + " ".join(argv if argv is not None else sys.argv[1:])
+    output = ROOT / "bench-results" / "append.md" if args.smoke else None
+    record("Append", command.strip(), body, output=output)
+    return 0
+
+
+def _es_version() -> str:
+    from importlib.metadata import version
+
+    return version("eventsourcing")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
