@@ -81,7 +81,10 @@ class LogMaker:
         self.corrected: set[str] = set()
         self.offers: list[dict[str, Any]] = []
         self.hot_last: str | None = None
-        self.hot_every = max(total // HOT_CHAIN, 1)
+        # A chain of HOT_CHAIN supersessions, spread over the log; shorter in small logs,
+        # where it would otherwise be most of them.
+        self.hot_length = min(HOT_CHAIN, max(total // 100, 1))
+        self.hot_every = max(total // self.hot_length, 1)
 
     def occurred_at(self, index: int) -> str:
         rng = self.rng
@@ -110,7 +113,7 @@ class LogMaker:
 
     def make(self, index: int) -> dict[str, Any]:
         rng, at = self.rng, self.occurred_at(index)
-        if index % self.hot_every == 0 and index // self.hot_every < HOT_CHAIN:
+        if index % self.hot_every == 0 and index // self.hot_every < self.hot_length:
             keys = {"supersedes": self.hot_last} if self.hot_last else {}
             data = {"area": HOT_AREA, "claimant": "ru", "controller": rng.choice(SIDES), "extent": "partial"}
             event = self.envelope("territory.control_claimed", data, at, **keys)

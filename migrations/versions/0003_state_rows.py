@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("scope", sa.String(length=200), nullable=False),
         sa.Column("slot", sa.String(length=200), nullable=False),
         sa.Column("valid_from", sa.String(length=27), nullable=False),
-        sa.PrimaryKeyConstraint("generation", "position", "kind", "sys_from", name=op.f("pk_state_rows")),
+        sa.PrimaryKeyConstraint("position", "generation", "kind", "sys_from", name=op.f("pk_state_rows")),
     )
     op.create_index(
         "ix_state_rows_lookup",

@@ -101,8 +101,10 @@ def _set_effect(conn: Connection, generation: int, event_id: str, in_effect: boo
     conn.execute(
         update(state_rows)
         .where(
-            state_rows.c.generation == generation,
             state_rows.c.position == target.position,
+            # `+ 0` keeps SQLite off the lookup index, which it would otherwise scan for a
+            # whole generation, rather than find the position on the primary key.
+            state_rows.c.generation + 0 == generation,
             state_rows.c.sys_until.is_(None),
         )
         .values(sys_until=at)

@@ -26,7 +26,9 @@ state_rows = Table(
     Column("scope", String(200), nullable=False),
     Column("slot", String(200), nullable=False),
     Column("valid_from", String(27), nullable=False),
-    PrimaryKeyConstraint("generation", "position", "kind", "sys_from"),
+    # Position first: "this event's open rows" is a key lookup, and deleting an old
+    # generation a range of positions at a time a range scan.
+    PrimaryKeyConstraint("position", "generation", "kind", "sys_from"),
     # "The newest row per slot with valid_from <= V in effect at P": a range scan of one
     # scope, which tells from the index alone which rows are in effect.
     Index(
