@@ -42,13 +42,28 @@ def insert_nodes(conn: Connection, nodes: dict[merkle.Node, bytes]) -> None:
 
 
 class MerkleNodes:
-    """An AppendHook: adds the new leaves and every subtree they complete."""
+    """An AppendHook: adds the new leaves and every subtree they complete.
+
+    It keeps the frontier (the complete subtrees of the tree) its last append left, keyed
+    by the hash of the last event then, which the hash chain ties to the whole log up to
+    it: when the next append follows that event, the frontier is still right, and
+    otherwise (another process appended, or that append was rolled back) it is read again.
+    """
+
+    def __init__(self) -> None:
+        self.frontier: tuple[str, dict[merkle.Node, bytes]] = ("", {})
 
     def __call__(self, conn: Connection, appended: Sequence[StoredEvent]) -> None:
         size = appended[0].position - 1
-        frontier = fetch_nodes(conn, merkle.parts(0, size))
+        after, frontier = self.frontier
+        if after != appended[0].prev_hash:
+            frontier = fetch_nodes(conn, merkle.parts(0, size))
         leaves = [merkle.leaf_hash(event.body.encode("utf-8")) for event in appended]
-        insert_nodes(conn, merkle.new_nodes(size, leaves, frontier))
+        created = merkle.new_nodes(size, leaves, frontier)
+        insert_nodes(conn, created)
+        new_size = size + len(appended)
+        everything = {**frontier, **created}
+        self.frontier = (appended[-1].hash, {node: everything[node] for node in merkle.parts(0, new_size)})
 
 
 @dataclass(frozen=True)

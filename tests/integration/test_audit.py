@@ -312,3 +312,29 @@ def test_a_rewritten_tree_is_found_at_its_first_bad_leaf(
         )
     code, verdict = verify_db(database_url, capsys)
     assert (code, verdict["first_bad_position"], verdict["reason"]) == (1, 7, "tree_mismatch")
+
+
+def test_the_cached_frontier_survives_a_rollback_and_another_writer(store: EventStore) -> None:
+    """The tree hook keeps its last frontier; a rolled-back append or another process's
+    append must make it read the frontier again, or the next nodes would be wrong."""
+    from events.merkle_store import MerkleNodes
+    from service.verification import verify_database
+    from service.wiring import build_store
+
+    failing = {"now": True}
+
+    def fail_after_the_tree(conn: Any, appended: Any) -> None:
+        if failing["now"]:
+            raise RuntimeError("a later hook failed")
+
+    ours = EventStore(store.engine, hooks=[MerkleNodes(), fail_after_the_tree])
+    other = build_store(store.engine)
+    other.append([draft_from_json(statement(text="first"))])
+    with pytest.raises(RuntimeError):
+        ours.append([draft_from_json(statement(text=f"rolled back {i}")) for i in range(3)])
+    failing["now"] = False
+    other.append([draft_from_json(statement(text=f"another writer {i}")) for i in range(3)])
+    ours.append([draft_from_json(statement(text="ours")) for _ in range(2)])
+    other.append([draft_from_json(statement(text="last"))])
+    verdict, _ = verify_database(store, TreeReader(store.engine))
+    assert verdict["ok"], verdict
