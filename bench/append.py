@@ -71,9 +71,12 @@ def plain_table(engine: Engine) -> Callable[[list[dict[str, Any]]], None]:
     """The events table's shape (columns, keys, indexes), without the store around it."""
     metadata = MetaData()
     table = events_table.to_metadata(metadata, name="plain_events")
-    for named in (*table.indexes, *table.constraints):  # names are database-wide
-        if isinstance(named.name, str):
-            named.name = named.name.replace("_events", "_plain_events")
+    for index in table.indexes:  # index names are database-wide
+        if isinstance(index.name, str):
+            index.name = index.name.replace("_events", "_plain_events")
+    for constraint in table.constraints:
+        if isinstance(constraint.name, str):
+            constraint.name = constraint.name.replace("_events", "_plain_events")
     metadata.create_all(engine)
 
     def insert_rows(rows: list[dict[str, Any]]) -> None:

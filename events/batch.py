@@ -67,8 +67,8 @@ class BatchView:
             marks = ", ".join([f"({mark})"] * len(chunk))
             rows = self.conn.exec_driver_sql(
                 f"WITH wanted(subject) AS (VALUES {marks}) "
-                "SELECT wanted.subject, (SELECT max(version) FROM events WHERE events.subject = wanted.subject) "
-                "FROM wanted",
+                "SELECT wanted.subject,"
+                " (SELECT max(version) FROM events WHERE events.subject = wanted.subject) FROM wanted",
                 tuple(chunk),
             ).all()
             found = {row[0]: row[1] for row in rows}
