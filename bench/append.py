@@ -33,6 +33,7 @@ import httpx2 as httpx
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from sqlalchemy import Engine, MetaData, insert
+from sqlalchemy.sql.elements import quoted_name
 from sqlalchemy.engine import make_url
 
 from bench.asof import LogMaker
@@ -73,7 +74,7 @@ def plain_table(engine: Engine) -> Callable[[list[dict[str, Any]]], None]:
     table = events_table.to_metadata(metadata, name="plain_events")
     for index in table.indexes:  # index names are database-wide
         if isinstance(index.name, str):
-            index.name = index.name.replace("_events", "_plain_events")
+            index.name = quoted_name(index.name.replace("_events", "_plain_events"), None)
     for constraint in table.constraints:
         if isinstance(constraint.name, str):
             constraint.name = constraint.name.replace("_events", "_plain_events")
