@@ -33,8 +33,8 @@ import httpx2 as httpx
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from sqlalchemy import Engine, MetaData, insert
-from sqlalchemy.sql.elements import quoted_name
 from sqlalchemy.engine import make_url
+from sqlalchemy.sql.elements import quoted_name
 
 from bench.asof import LogMaker
 from bench.common import ROOT, backend_name, free_port, fresh_database, percentile, record, server
