@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from sqlalchemy import Connection, Engine, func, or_, select, text
+from sqlalchemy import Connection, Engine, or_, select, text
 
 from events.batch import EVENT_COLUMNS, BatchView, build_event, row_of, same_or_conflict
 from events.database import bulk_insert, is_sqlite, write_transaction
@@ -95,8 +95,33 @@ class EventStore:
             raise InvalidInput("A batch holds 1 to 1,000 events.")
         if isinstance(items[0], InvalidInput) and items[0].claimed_id is None:
             raise items[0]
+        return self._write(items, batch)[0]
+
+    def append_each(self, items: Sequence[Draft | InvalidInput]) -> list[AppendResult | TimelineError]:
+        """Append independent events in one transaction: each gets the answer it would get
+        alone (its result, or its error), and a refused one does not stop the others. For
+        group commit; the items must carry distinct ids."""
+        refusals: dict[int, TimelineError] = {}
+        result, appended = self._write(items, False, refusals)
+        new = {event.id for event in appended}
+        answers = iter(result.events)
+        found: list[AppendResult | TimelineError] = []
+        for index in range(len(items)):
+            if index in refusals:
+                found.append(refusals[index])
+            else:
+                event = next(answers)
+                found.append(AppendResult([event], 1 if event.id in new else 0))
+        return found
+
+    def _write(
+        self,
+        items: Sequence[Draft | InvalidInput],
+        batch: bool,
+        refusals: dict[int, TimelineError] | None = None,
+    ) -> tuple[AppendResult, list[StoredEvent]]:
         with self.locked() as conn:
-            result, appended = self._append_locked(conn, items, batch)
+            result, appended = self._append_locked(conn, items, batch, refusals)
             if appended:
                 bulk_insert(conn, "events", EVENT_COLUMNS, [row_of(e) for e in appended])
                 for hook in self.hooks:
@@ -104,7 +129,7 @@ class EventStore:
         if appended:
             for callback in self.after_commit:
                 callback(appended)
-        return result
+        return result, appended
 
     @contextmanager
     def locked(self) -> Iterator[Connection]:
@@ -115,7 +140,11 @@ class EventStore:
             yield conn
 
     def _append_locked(
-        self, conn: Connection, items: Sequence[Draft | InvalidInput], batch: bool
+        self,
+        conn: Connection,
+        items: Sequence[Draft | InvalidInput],
+        batch: bool,
+        refusals: dict[int, TimelineError] | None = None,
     ) -> tuple[AppendResult, list[StoredEvent]]:
         head = self._head(conn)
         now = self._clock()
@@ -145,10 +174,18 @@ class EventStore:
                     continue
                 subject, version = check_append(item, view, recorded)
             except TimelineError as exc:
+                if refusals is not None:
+                    refusals[index] = exc
+                    continue
                 if batch and "index" not in exc.extra:
                     raise exc.at_index(index, f"/events/{index}") from None
                 raise
             position += 1
+            if refusals is not None and appended:
+                # Independent events committed together keep a recorded_at each, as if
+                # appended one by one: only a batch shares one (CONTRACT section 1).
+                recorded += ONE_MICROSECOND
+                recorded_at = format_instant(recorded)
             event = build_event(item, subject, version, position, recorded_at, prev_hash)
             prev_hash = event.hash
             view.add(event)
@@ -192,21 +229,15 @@ class EventStore:
         with self.engine.connect() as conn:
             if known_at is None:
                 return self._head(conn)
-            # recorded_at never decreases along the log: find the instant on its index, then
-            # the last event stamped with it. (Walking positions back from the head while
-            # testing recorded_at reads the whole log for an early known_at.)
-            instant = conn.execute(
-                select(func.max(events_table.c.recorded_at)).where(events_table.c.recorded_at <= known_at)
-            ).scalar()
-            if instant is None:
-                return None
+            # recorded_at never decreases along the log, so the newest (recorded_at,
+            # position) at or before the instant is the cut: one probe of their index.
             row = conn.execute(
                 select(events_table.c.position, events_table.c.hash, events_table.c.recorded_at)
-                .where(events_table.c.recorded_at == instant)
-                .order_by(events_table.c.position.desc())
+                .where(events_table.c.recorded_at <= known_at)
+                .order_by(events_table.c.recorded_at.desc(), events_table.c.position.desc())
                 .limit(1)
-            ).one()
-        return Head(row.position, row.hash, row.recorded_at)
+            ).first()
+        return Head(row.position, row.hash, row.recorded_at) if row else None
 
     def events_until(self, position: int) -> Iterator[StoredEvent]:
         """Every event up to a position, in log order, paged."""

@@ -54,7 +54,8 @@ events = Table(
     UniqueConstraint("id"),
     UniqueConstraint("subject", "version"),
     Index(None, "corrects"),
-    Index(None, "recorded_at"),
+    # A known_at cut: the last event recorded by an instant is one backward probe.
+    Index(None, "recorded_at", "position"),
     Index(None, "type", "position"),
 )
 

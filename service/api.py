@@ -17,6 +17,7 @@ from events.jsonio import parse_json
 from events.store import AppendResult, EventStore
 from events.types import type_catalog
 from service.auth import ApiKeys, bearer_token
+from service.group_commit import GroupCommit
 from service.requests import read_body
 from service.schemas import (
     BatchOut,
@@ -81,8 +82,10 @@ def submission_body(schema: str) -> dict[str, Any]:
 async def post_event(request: Request, store: Store) -> Response:
     raw = await read_body(request, request.app.state.settings.max_body_bytes)
 
+    group: GroupCommit = request.app.state.group_commit
+
     def append() -> AppendResult:
-        return store.append([draft_or_refusal(parse_json(raw))], batch=False)
+        return group.append(draft_or_refusal(parse_json(raw)))
 
     result = await run_in_threadpool(append)
     return json_response(result.events[0].body, 201 if result.stored else 200)

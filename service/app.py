@@ -23,6 +23,7 @@ from events.types import submission_json_schema
 from service import admin_api, api, audit, problems, runtime, state_api, stream
 from service.auth import ApiKeys
 from service.config import Settings, get_settings
+from service.group_commit import GroupCommit
 from service.listener import Listener
 from service.logs import StripAccessToken, install_redaction
 from service.read_model import RebuildStatus
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store.after_commit.append(lambda _appended: tail.wake())  # this process's appends, at once
         listener = None if is_sqlite(engine) else Listener(settings.database_url, tail.wake)
         app.state.engine, app.state.store, app.state.tail, app.state.listener = engine, store, tail, listener
+        app.state.group_commit = GroupCommit(store)
         app.state.shutdown = anyio.Event()
         app.state.tree = TreeReader(engine)
 

@@ -46,6 +46,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name", name=op.f("pk_read_models")),
     )
     op.execute("INSERT INTO read_models (name, active, building) VALUES ('state', 1, NULL)")
+    # A known_at cut by (recorded_at, position): PostgreSQL walked the primary key back
+    # from the head looking for an early recorded_at.
+    op.create_index(op.f("ix_events_recorded_at_position"), "events", ["recorded_at", "position"])
+    op.drop_index(op.f("ix_events_recorded_at"), table_name="events")
     _build_for_existing_events(op.get_bind())
 
 
@@ -62,6 +66,8 @@ def _build_for_existing_events(bind: sa.Connection) -> None:
 
 
 def downgrade() -> None:
+    op.create_index(op.f("ix_events_recorded_at"), "events", ["recorded_at"])
+    op.drop_index(op.f("ix_events_recorded_at_position"), table_name="events")
     op.drop_table("read_models")
     op.drop_index("ix_state_rows_lookup", table_name="state_rows")
     op.drop_table("state_rows")
