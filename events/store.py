@@ -212,11 +212,19 @@ class EventStore:
     def _bodies_by_id(conn: Connection, ids: list[str]) -> dict[str, StoredEvent]:
         found: dict[str, StoredEvent] = {}
         for start in range(0, len(ids), 500):
-            rows = conn.execute(
-                select(events_table.c.body).where(events_table.c.id.in_(ids[start : start + 500]))
-            )
-            for row in rows:
-                event = StoredEvent.from_body(row.body)
+            chunk = ids[start : start + 500]
+            if conn.dialect.name == "postgresql":
+                # One array parameter: an IN list of bound parameters took 30 ms for 100 ids
+                # (against 1 ms), planned as if any value could match many rows.
+                bodies = conn.exec_driver_sql(
+                    "SELECT body FROM events WHERE id = ANY(%s)", (chunk,)
+                ).scalars()
+            else:
+                bodies = conn.execute(
+                    select(events_table.c.body).where(events_table.c.id.in_(chunk))
+                ).scalars()
+            for body in bodies:
+                event = StoredEvent.from_body(body)
                 found[event.id] = event
         return found
 
