@@ -61,16 +61,16 @@ class BatchView:
         call, which cost more than the query.
         """
         wanted = sorted(subjects - set(self.versions))
-        mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            marks = ", ".join([f"({mark})"] * len(chunk))
-            rows = self.conn.exec_driver_sql(
-                f"WITH wanted(subject) AS (VALUES {marks}) "
-                "SELECT wanted.subject,"
-                " (SELECT max(version) FROM events WHERE events.subject = wanted.subject) FROM wanted",
-                tuple(chunk),
-            ).all()
+            latest = "(SELECT max(version) FROM events WHERE events.subject = wanted.subject)"
+            if self.conn.dialect.name == "postgresql":  # one array parameter plans best there
+                sql = f"SELECT wanted.subject, {latest} FROM unnest(%s::text[]) AS wanted(subject)"
+                rows = self.conn.exec_driver_sql(sql, (chunk,)).all()
+            else:
+                marks = ", ".join(["(?)"] * len(chunk))
+                sql = f"WITH wanted(subject) AS (VALUES {marks}) SELECT wanted.subject, {latest} FROM wanted"
+                rows = self.conn.exec_driver_sql(sql, tuple(chunk)).all()
             found = {row[0]: row[1] for row in rows}
             for subject in chunk:
                 self.versions[subject] = found.get(subject) or 0
