@@ -182,7 +182,7 @@ def profile(base_url: str | None, rounds: int) -> list[tuple[str, float]]:
     wanted = {
         ("drafts.py", "draft_from_json"): "validation and canonical JSON (outside the lock)",
         ("store.py", "_append_locked"): "rules, hash chain and sealing (under the lock)",
-        ("database.py", "bulk_insert"): "inserting events, tree nodes and state rows",
+        ("database.py", "bulk_insert"): "inserting events, tree nodes and state rows (also in the hooks)",
         ("merkle_store.py", "__call__"): "Merkle tree hook",
         ("recorder.py", "__call__"): "read model hook",
         ("notifications.py", "__call__"): "NOTIFY hook",
@@ -333,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             f"\n### {backend}\n\n| figure | value | target |\n|---|---|---|\n{table}\n\n"
             f"Where a batch append's time goes (cProfile, validation included, "
             f"{profiled} batches of {BATCH}):\n\n"
-            f"| part | share of the time |\n|---|---|\n{shares}\n"
+            f"| part | time relative to the store's append |\n|---|---|\n{shares}\n"
         )
     body = (
         f"(a) and (b): {args.rounds} calls of {BATCH} events each, alternating between the three, each "
