@@ -5,7 +5,10 @@ While one transaction runs, the requests that arrive queue here; the next
 transaction takes all of them (up to `limit`), so under load a process commits
 once per group rather than once per event. Each request still gets the answer
 it would get alone: its stored event, or its own error (`EventStore.append_each`).
-The first waiting request's thread does the writing; the others wait for it.
+
+One waiting request's thread leads: it writes groups until its own event is
+answered, then hands the lead to the first request still waiting, so no request
+waits behind an endless stream of others.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from events.store import AppendResult, EventStore
 @dataclass
 class _Waiting:
     item: Draft | InvalidInput
-    done: threading.Event = field(default_factory=threading.Event)
+    wake: threading.Event = field(default_factory=threading.Event)  # answered, or asked to lead
     answer: AppendResult | BaseException | None = None
 
 
@@ -42,34 +45,39 @@ class GroupCommit:
             self._queue.append(waiting)
             leads = not self._writing
             self._writing = True
-        if leads:
-            self._write_until_empty()
-        waiting.done.wait()
+        if not leads:
+            waiting.wake.wait()
+        if waiting.answer is None:  # asked to lead
+            self._lead(waiting)
         if isinstance(waiting.answer, BaseException):
             raise waiting.answer
         assert waiting.answer is not None
         return waiting.answer
 
-    def _write_until_empty(self) -> None:
-        while True:
+    def _lead(self, mine: _Waiting) -> None:
+        try:
+            while mine.answer is None:
+                with self._lock:
+                    group = self._take()
+                self._write(group)
+        finally:
             with self._lock:
-                group = self._take()
-                if not group:
+                if self._queue:
+                    self._queue[0].wake.set()  # unanswered: it leads next
+                else:
                     self._writing = False
-                    return
-            self._write(group)
 
     def _take(self) -> list[_Waiting]:
-        """Up to `limit` waiting appends with distinct ids (a repeated id waits for the next
-        group, where it meets the stored event as any retry would); the rest stay queued."""
+        """Up to `limit` waiting appends with distinct ids, oldest first (a repeated id waits
+        for the next group, where it meets the stored event as any retry would)."""
         group: list[_Waiting] = []
-        ids: set[str] = set()
+        ids: set[str | None] = set()
         rest: list[_Waiting] = []
         for waiting in self._queue:
             event_id = waiting.item.id if isinstance(waiting.item, Draft) else waiting.item.claimed_id
             if len(group) < self.limit and event_id not in ids:
                 group.append(waiting)
-                ids.add(str(event_id))
+                ids.add(event_id)
             else:
                 rest.append(waiting)
         self._queue = rest
@@ -78,11 +86,13 @@ class GroupCommit:
     def _write(self, group: list[_Waiting]) -> None:
         try:
             answers: list[AppendResult | TimelineError] = self.store.append_each([w.item for w in group])
-        except BaseException as exc:  # the transaction failed for all of them
+        except BaseException as exc:  # the transaction failed: for all of them
             for waiting in group:
                 waiting.answer = exc
-                waiting.done.set()
+                waiting.wake.set()
+            if not isinstance(exc, Exception):
+                raise  # an interpreter exit or interrupt: stop leading, after answering
             return
         for waiting, answer in zip(group, answers, strict=True):
             waiting.answer = answer
-            waiting.done.set()
+            waiting.wake.set()

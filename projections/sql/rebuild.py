@@ -211,7 +211,9 @@ def rebuild(
 
 
 def _claim(conn: Connection) -> int:
-    state = conn.execute(select(read_models).where(read_models.c.name == STATE)).one()
+    # FOR UPDATE: two rebuilds (say the CLI and the service) must not claim one generation.
+    # SQLite needs no more: a rebuild's transactions take its write lock at BEGIN.
+    state = conn.execute(select(read_models).where(read_models.c.name == STATE).with_for_update()).one()
     newest = conn.execute(select(func.max(state_rows.c.generation))).scalar() or 0
     generation: int = max(state.active, state.building or 0, newest) + 1
     conn.execute(update(read_models).where(read_models.c.name == STATE).values(building=generation))

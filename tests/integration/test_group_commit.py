@@ -24,12 +24,14 @@ def test_waiting_appends_are_committed_together_each_with_its_own_answer(store: 
     store.hooks.append(slow_first)
     group = GroupCommit(store)
     answers: dict[str, AppendResult | TimelineError] = {}
+    groups_written_when_answered: dict[str, int] = {}
 
     def post(name: str, envelope: dict[str, Any]) -> None:
         try:
             answers[name] = group.append(draft_or_refusal(envelope))
         except TimelineError as exc:
             answers[name] = exc
+        groups_written_when_answered[name] = len(groups)
 
     first = threading.Thread(target=post, args=("first", statement(text="first")))
     first.start()
