@@ -34,7 +34,7 @@ from bench.common import (
     backend_name,
     free_port,
     fresh_database,
-    percentile,
+    p50_p99_ms,
     record,
     server,
 )
@@ -260,10 +260,6 @@ def timed_gets(client: httpx.Client, requests: list[tuple[str, dict[str, str]]])
     return spent
 
 
-def ms(samples: list[float]) -> str:
-    return f"{percentile(samples, 0.5) * 1000:.1f} / {percentile(samples, 0.99) * 1000:.1f} ms"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -323,11 +319,15 @@ def main(argv: list[str] | None = None) -> int:
         engine.dispose()
 
     rows = [
-        ("one area, p50 / p99", ms(area_ms), "p99 <= 10 ms"),
-        ("one track, p50 / p99", ms(track_ms), "p99 <= 10 ms"),
-        (f"`{HOT_AREA}` (a claim superseded {HOT_CHAIN:,} times), p50 / p99", ms(hot_ms), "p99 <= 10 ms"),
-        (f"whole `/state`, p50 / p99 ({len(whole)} questions)", ms(whole_ms), ""),
-        (f"one area's history, p50 / p99 ({len(history)} questions)", ms(history_ms), ""),
+        ("one area, p50 / p99", p50_p99_ms(area_ms), "p99 <= 10 ms"),
+        ("one track, p50 / p99", p50_p99_ms(track_ms), "p99 <= 10 ms"),
+        (
+            f"`{HOT_AREA}` (a claim superseded {HOT_CHAIN:,} times), p50 / p99",
+            p50_p99_ms(hot_ms),
+            "p99 <= 10 ms",
+        ),
+        (f"whole `/state`, p50 / p99 ({len(whole)} questions)", p50_p99_ms(whole_ms), ""),
+        (f"one area's history, p50 / p99 ({len(history)} questions)", p50_p99_ms(history_ms), ""),
         (
             "rebuild (`timeline rebuild`'s code, in process)",
             f"{rebuild_rate:,.0f} events/s",

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx2 as httpx
 
-from bench.common import ROOT, backend_name, free_port, fresh_database, percentile, record, server
+from bench.common import ROOT, backend_name, free_port, fresh_database, p50_p99_ms, record, server
 from events.database import make_engine
 from events.drafts import draft_from_json
 from events.merkle_store import MerkleNodes
@@ -107,10 +107,6 @@ def tree_cost(base_url: str | None, events: int) -> tuple[float, float]:
     return spent["with"] / events, spent["without"] / events
 
 
-def milliseconds(samples: list[float]) -> str:
-    return f"{percentile(samples, 0.5) * 1000:.1f} / {percentile(samples, 0.99) * 1000:.1f} ms"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -147,8 +143,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.events / verify_s:,.0f} events/s, peak RSS {verify_kib / 1024:.0f} MiB",
             flat,
         ),
-        ("inclusion proof over HTTP, p50 / p99", milliseconds(inclusion), "p99 <= 10 ms"),
-        ("consistency proof over HTTP, p50 / p99", milliseconds(consistency), "p99 <= 10 ms"),
+        ("inclusion proof over HTTP, p50 / p99", p50_p99_ms(inclusion), "p99 <= 10 ms"),
+        ("consistency proof over HTTP, p50 / p99", p50_p99_ms(consistency), "p99 <= 10 ms"),
         ("batch append (100 a call), with the tree", f"{per_event_with * 1e6:.0f} µs/event", ""),
         ("batch append (100 a call), without the tree", f"{per_event_without * 1e6:.0f} µs/event", ""),
         (

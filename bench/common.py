@@ -34,6 +34,10 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[index]
 
 
+def p50_p99_ms(samples: Sequence[float]) -> str:
+    return f"{percentile(samples, 0.5) * 1000:.1f} / {percentile(samples, 0.99) * 1000:.1f} ms"
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:

@@ -15,7 +15,7 @@ from projections.state import World, fold
 
 COLUMNS = (state_rows.c.part, state_rows.c.scope, state_rows.c.kind, state_rows.c.slot, state_rows.c.position)
 # The event's columns, in `fact_of_columns` order after the position: only its data is parsed.
-EVENT_COLUMNS = (
+FACT_COLUMNS = (
     events_table.c.id,
     events_table.c.type,
     events_table.c.subject,
@@ -75,7 +75,7 @@ class StateReader:
         if position == 0:
             return []
         query = (
-            select(*COLUMNS, *EVENT_COLUMNS)
+            select(*COLUMNS, *FACT_COLUMNS)
             .join(events_table, events_table.c.position == state_rows.c.position)
             .where(_in_effect(position), _scoped("territory", area))
         )
@@ -105,7 +105,7 @@ def _newest(conn: Connection, as_of: str, position: int, part: str, scope: str |
             ranked.c.kind,
             ranked.c.slot,
             ranked.c.position,
-            *EVENT_COLUMNS,
+            *FACT_COLUMNS,
         )
         .join(events_table, events_table.c.position == ranked.c.position)
         .where(ranked.c.rank == 1)

@@ -28,6 +28,7 @@ from events.types import RETRACTED
 from projections.effect_changes import Corrector, effect_changes
 from projections.facts import fact_of_columns
 from projections.sql import parallel
+from projections.sql.reader import FACT_COLUMNS
 from projections.sql.recorder import StateRow, insert_rows, intervals, record, rows_of
 from projections.sql.tables import STATE, read_models, state_rows
 
@@ -86,22 +87,9 @@ def _bodies(conn: Connection, after: int, until: int) -> list[str]:
     return list(conn.execute(query).scalars().all())
 
 
-FACT_COLUMNS = (
-    events_table.c.position,
-    events_table.c.id,
-    events_table.c.type,
-    events_table.c.subject,
-    events_table.c.occurred_from,
-    events_table.c.occurred_until,
-    events_table.c.recorded_at,
-    events_table.c.supersedes,
-    events_table.c.body,
-)
-
-
 def _columns(conn: Connection, after: int, until: int) -> Sequence[Any]:
     query = (
-        select(*FACT_COLUMNS)
+        select(events_table.c.position, *FACT_COLUMNS)
         .where(events_table.c.position > after, events_table.c.position <= until)
         .order_by(events_table.c.position)
         .limit(PAGE)
