@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             flat,
         ),
         (
-            "`timeline verify` (chain + Merkle tree rebuilt)",
+            f"`timeline verify` (chain + Merkle tree rebuilt, {os.cpu_count()} worker processes)",
             f"{args.events / verify_s:,.0f} events/s, peak RSS {verify_kib / 1024:.0f} MiB",
             flat,
         ),

@@ -9,18 +9,25 @@ proves the result byte-equal to the package on whole events.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping
 from typing import Any
 
 import rfc8785
 
 _MAX_SAFE_INTEGER = 2**53 - 1
+# Built once: `json.dumps` with options builds an encoder on every call.
+_SORTED_COMPACT = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def canonical(value: Any) -> str:
-    """The JCS text of any JSON value: the fast form where it is the same, else the package."""
-    if _fast_form_is_jcs(value):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+def canonical(value: Any, *, fast_form_known: bool = False) -> str:
+    """The JCS text of any JSON value: the fast form where it is the same, else the package.
+
+    `fast_form_known`: the caller has already established what `_fast_form_is_jcs` checks
+    (as `loads_noting_form` does while parsing), so the walk is skipped.
+    """
+    if fast_form_known or _fast_form_is_jcs(value):
+        return _SORTED_COMPACT.encode(value)
     return rfc8785.dumps(value).decode("utf-8")
 
 
@@ -45,6 +52,46 @@ def _fast_form_is_jcs(value: Any) -> bool:
         elif isinstance(item, float) or (type(item) is int and abs(item) > _MAX_SAFE_INTEGER):
             return False
     return True
+
+
+class _FormReader(threading.local):
+    """A JSON decoder whose hooks note what keeps `json.dumps` from being JCS. One per
+    thread, built once: building a decoder costs about as much as a small parse."""
+
+    def __init__(self) -> None:
+        self.fast = True
+        self.decoder = json.JSONDecoder(
+            parse_float=self._not_fast, parse_int=self._int, parse_constant=self._not_fast
+        )
+
+    def _not_fast(self, literal: str) -> float:
+        self.fast = False
+        return float(literal)
+
+    def _int(self, literal: str) -> int:
+        number = int(literal)
+        if len(literal) > 15 and abs(number) > _MAX_SAFE_INTEGER:
+            self.fast = False
+        return number
+
+    def read(self, text: str) -> tuple[Any, bool]:
+        self.fast = True
+        value = self.decoder.decode(text)
+        return value, self.fast and text.isascii()
+
+
+_reader = _FormReader()
+
+
+def loads_noting_form(text: str) -> tuple[Any, bool]:
+    """Parse JSON text, and say whether `json.dumps` of the value is known to be its JCS.
+
+    The parser's hooks see every float and integer as it goes, so this costs a fraction of
+    walking the value afterwards; keys are known ASCII when the whole text is (a cheap,
+    sufficient test: a non-ASCII text just takes the walk). NaN and Infinity, which are not
+    JSON, leave the value to the package, which refuses them.
+    """
+    return _reader.read(text)
 
 
 def canonical_scalar(value: str | int | None) -> str:

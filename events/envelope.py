@@ -156,7 +156,7 @@ def seal_unsealed(
     return digest, f'{{{unsealed.data},"hash":"{digest}"{rest}'
 
 
-def hash_of(event: dict[str, Any]) -> str:
-    """The contract's hash of a stored event, recomputed from scratch with the JCS package."""
+def hash_of(event: dict[str, Any], *, fast_form_known: bool = False) -> str:
+    """The contract's hash of a stored event, recomputed from scratch (see `canonical`)."""
     unsealed = {key: value for key, value in event.items() if key != "hash"}
-    return hashlib.sha256(canonical(unsealed).encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical(unsealed, fast_form_known=fast_form_known).encode("utf-8")).hexdigest()

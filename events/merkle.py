@@ -132,6 +132,16 @@ def new_nodes(size: int, leaves: Sequence[bytes], frontier: Mapping[Node, bytes]
     return created
 
 
+def complete_levels(leaves: Sequence[bytes]) -> list[list[bytes]]:
+    """Every complete subtree of a tree of these leaves, level by level: level L holds
+    nodes 0..len(leaves) // 2**L - 1. `new_nodes` from an empty tree, without the bookkeeping."""
+    levels = [list(leaves)]
+    while len(levels[-1]) >= 2:
+        below = levels[-1]
+        levels.append([node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)])
+    return levels
+
+
 class RootBuilder:
     """The root of a stream of leaves in O(log n) memory: how an auditor recomputes it."""
 

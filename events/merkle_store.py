@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, and_, or_, select
@@ -77,20 +79,43 @@ class TreeHead:
 
 
 class TreeReader:
-    """Heads and proofs from the stored nodes: O(log n) nodes, one query each."""
+    """Heads and proofs from the stored nodes: O(log n) nodes, one query each.
+
+    Inside `with reader.reading():` every call of the thread shares one connection, so an
+    answer that needs the size and then a proof pays one checkout, not one a call.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._open = threading.local()
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self.engine.connect() as conn:
+            self._open.conn = conn
+            try:
+                yield
+            finally:
+                self._open.conn = None
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        shared = getattr(self._open, "conn", None)
+        if shared is not None:
+            yield shared
+            return
+        with self.engine.connect() as conn:
+            yield conn
 
     def size(self) -> int:
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             last = conn.execute(
                 select(events_table.c.position).order_by(events_table.c.position.desc()).limit(1)
             ).scalar()
         return int(last or 0)
 
     def head(self, size: int) -> TreeHead:
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             root = merkle.root(size, lambda nodes: fetch_nodes(conn, nodes))
             timestamp = (
                 conn.execute(
@@ -104,17 +129,17 @@ class TreeReader:
     def nodes(self, wanted: Iterable[merkle.Node]) -> dict[merkle.Node, bytes]:
         keys = list(wanted)
         found: dict[merkle.Node, bytes] = {}
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             for start in range(0, len(keys), 1000):
                 found.update(fetch_nodes(conn, keys[start : start + 1000]))
         return found
 
     def inclusion(self, position: int, size: int) -> list[str]:
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             path = merkle.inclusion_proof(position - 1, size, lambda nodes: fetch_nodes(conn, nodes))
         return [h.hex() for h in path]
 
     def consistency(self, first: int, second: int) -> list[str]:
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             path = merkle.consistency_proof(first, second, lambda nodes: fetch_nodes(conn, nodes))
         return [h.hex() for h in path]

@@ -49,7 +49,7 @@ def export(store: Store, after: Annotated[int, Query(ge=0)] = 0) -> StreamingRes
     summary="Re-hash the whole log and check the chain (admin)",
 )
 async def verify(request: Request, store: Store) -> Response:
-    verdict, _ = await run_in_threadpool(verify_database, store, tree(request))
+    verdict = await run_in_threadpool(verify_database, store, tree(request))
     return Response(json.dumps(verdict), media_type="application/json")
 
 
@@ -84,7 +84,8 @@ async def head(
     reader = tree(request)
 
     def answer() -> dict[str, object]:
-        body = reader.head(_tree_size(reader, size)).as_dict()
+        with reader.reading():
+            body = reader.head(_tree_size(reader, size)).as_dict()
         key = request.app.state.signing_key
         return sign_head(body, key) if key is not None else body
 
@@ -123,12 +124,12 @@ async def inclusion(
     reader = tree(request)
 
     def answer() -> InclusionOut:
-        tree_size = _tree_size(reader, size)
-        if position > tree_size:
-            raise _out_of_range("position", f"the tree of size {tree_size} has no position {position}")
-        return InclusionOut(
-            position=position, tree_size=tree_size, audit_path=reader.inclusion(position, tree_size)
-        )
+        with reader.reading():
+            tree_size = _tree_size(reader, size)
+            if position > tree_size:
+                raise _out_of_range("position", f"the tree of size {tree_size} has no position {position}")
+            path = reader.inclusion(position, tree_size)
+        return InclusionOut(position=position, tree_size=tree_size, audit_path=path)
 
     return await run_in_threadpool(answer)
 
@@ -148,11 +149,11 @@ async def consistency(
     reader = tree(request)
 
     def answer() -> ConsistencyOut:
-        tree_size = _tree_size(reader, second, "to")
-        if first > tree_size:
-            raise _out_of_range("from", "`from` must not exceed `to`")
-        return ConsistencyOut(
-            **{"from": first, "to": tree_size}, consistency_path=reader.consistency(first, tree_size)
-        )
+        with reader.reading():
+            tree_size = _tree_size(reader, second, "to")
+            if first > tree_size:
+                raise _out_of_range("from", "`from` must not exceed `to`")
+            path = reader.consistency(first, tree_size)
+        return ConsistencyOut(**{"from": first, "to": tree_size}, consistency_path=path)
 
     return await run_in_threadpool(answer)

@@ -6,11 +6,11 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
@@ -206,9 +206,30 @@ def cmd_verify(args: argparse.Namespace) -> int:
         verdict = verifier.verdict().as_dict()
     else:
         with _store(_settings(args)) as store:
-            verdict, _ = verify_database(store, TreeReader(store.engine))
+            verdict = _verify_with_progress(
+                args,
+                lambda progress: verify_database(
+                    store, TreeReader(store.engine), workers=args.workers, progress=progress
+                ),
+            )
     print(json.dumps(verdict))
     return 0 if verdict["ok"] else 1
+
+
+def _verify_with_progress(
+    args: argparse.Namespace, run: Callable[[Callable[[int, int], None]], dict[str, Any]]
+) -> dict[str, Any]:
+    bar: list[Progress] = []
+
+    def progress(done: int, total: int) -> None:
+        if not bar:
+            bar.append(Progress(total, "events"))
+        bar[0].update(done, f"{done:,}/{total:,} events checked")
+
+    verdict = run(progress)
+    if bar:
+        bar[0].finish(f"{bar[0].done:,} events checked")
+    return verdict
 
 
 def _verify_head(args: argparse.Namespace) -> int:
@@ -228,7 +249,12 @@ def _verify_head(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     with _store(settings) as store:
-        verdict = verify_head(store, TreeReader(store.engine), head, public_key)
+        verdict = _verify_with_progress(
+            args,
+            lambda progress: verify_head(
+                store, TreeReader(store.engine), head, public_key, workers=args.workers, progress=progress
+            ),
+        )
     print(json.dumps(verdict))
     return 0 if verdict["ok"] else 1
 
@@ -345,6 +371,12 @@ def parser() -> argparse.ArgumentParser:
         "--public-key",
         metavar="FILE",
         help="the key that signed the head (default: from TIMELINE_SIGNING_KEY)",
+    )
+    verify.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes that re-hash the database's events (default: one per core)",
     )
     verify.set_defaults(run=cmd_verify)
 

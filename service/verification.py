@@ -5,50 +5,151 @@ Shared by `GET /audit/verify` and `timeline verify`.
 
 from __future__ import annotations
 
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import Engine
 
 from events import merkle
+from events.database import make_engine
+from events.envelope import GENESIS_HASH
 from events.merkle_store import TreeReader
+from events.range_check import TREE_MISMATCH, Failure, RangeCheck, check_range, first_bad_node
 from events.signing import signature_valid
 from events.store import EventStore
-from events.verify import ChainVerifier
+
+RANGE_LEVEL = 12  # ranges of 4,096 events: few reads each, little memory per worker
+
+ProgressCallback = Callable[[int, int], None]
 
 
 def verify_database(
-    store: EventStore, tree: TreeReader, *, root_at: int | None = None
-) -> tuple[dict[str, Any], ChainVerifier]:
+    store: EventStore,
+    tree: TreeReader,
+    *,
+    workers: int = 1,
+    level: int = RANGE_LEVEL,
+    progress: ProgressCallback | None = None,
+) -> dict[str, Any]:
     """Re-hash every event, check the chain, and check every stored Merkle node against the
-    node rebuilt from the events (a proof may use any of them, not only the root's)."""
-    verifier = ChainVerifier(check_ids=False, root_at=root_at)
-    size, frontier = 0, dict[merkle.Node, bytes]()
-    for page in store.iter_rows():
-        if not all(verifier.feed(body, row_position=position) for position, body in page):
-            return verifier.verdict().as_dict(), verifier
-        rebuilt = merkle.new_nodes(
-            size, [merkle.leaf_hash(body.encode("utf-8")) for _, body in page], frontier
-        )
-        stored = tree.nodes(rebuilt)
-        bad = [
-            (index << level) + 1 for (level, index), h in rebuilt.items() if stored.get((level, index)) != h
-        ]
-        if bad:
-            return {
-                "ok": False,
-                "count": verifier.count,
-                "first_bad_position": min(bad),
-                "reason": "tree_mismatch",
-                "detail": "a stored Merkle node does not match the one rebuilt from the events",
-            }, verifier
-        size += len(page)
-        known = {**frontier, **rebuilt}
-        frontier = {node: known[node] for node in merkle.parts(0, size)}
-    return verifier.verdict().as_dict(), verifier
+    node rebuilt from the events (a proof may use any of them, not only the root's).
+
+    The log is cut into aligned ranges, checked on their own (by `workers` processes when
+    there are several ranges) and joined here in order: the link between ranges and the
+    tree nodes above them. The verdict is the one a single pass would give.
+    """
+    size = tree.size()
+    span = 1 << level
+    bounds = [(after, min(after + span, size)) for after in range(0, size, span)]
+    count, last_hash, upper = 0, GENESIS_HASH, dict[merkle.Node, bytes]()
+    for check in _checks(store.engine, bounds, level, workers):
+        failure = _joined_failure(check, last_hash)
+        if failure is not None:
+            return _failed(failure)
+        count += check.count
+        last_hash = check.last_hash or last_hash
+        if check.top is not None:
+            bad = _check_upper(store.engine, upper, check, level)
+            if bad is not None:
+                return _failed(Failure(bad, "tree_mismatch", TREE_MISMATCH))
+        if progress:
+            progress(count, size)
+    head = {"position": count, "hash": last_hash}
+    return {"ok": True, "count": count, "head": head, "root_hash": tree.head(count).root_hash}
+
+
+def _joined_failure(check: RangeCheck, last_hash: str) -> Failure | None:
+    """The range's first failure, or the link into it, whichever a single pass meets first:
+    every other check of the range's first event comes before its link."""
+    first = check.after + 1
+    if check.failure is not None and check.failure.position == first:
+        return check.failure
+    if check.first_prev_hash is not None and check.first_prev_hash != last_hash:
+        return Failure(first, "broken_link", "prev_hash is not the previous event's hash")
+    return check.failure
+
+
+def _check_upper(
+    engine: Engine, upper: dict[merkle.Node, bytes], check: RangeCheck, level: int
+) -> int | None:
+    """Add a complete range's subtree to the nodes above the ranges and compare those it
+    completes with the stored ones. `upper` is kept as the frontier, in range units."""
+    assert check.top is not None
+    index = check.after >> level
+    created = merkle.new_nodes(index, [check.top], upper)
+    runs: dict[int, tuple[int, list[bytes]]] = {}
+    for (lv, ix), h in sorted(created.items()):
+        if lv > 0:  # level 0 here is the range's own top, checked with the range
+            runs[lv + level] = (ix, [h])  # one new node a level at most
+    bad = first_bad_node(engine, runs)
+    known = {**upper, **created}
+    upper.clear()
+    upper.update({node: known[node] for node in merkle.parts(0, index + 1)})
+    return bad
+
+
+def _failed(failure: Failure) -> dict[str, Any]:
+    """`count`: the events before the first bad position, which all passed."""
+    return {
+        "ok": False,
+        "count": failure.position - 1,
+        "first_bad_position": failure.position,
+        "reason": failure.reason,
+        "detail": failure.detail,
+    }
+
+
+# -- checking ranges in order, here or in worker processes ---------------------------------
+
+_worker_engine: list[Engine] = []
+
+
+def _start_worker(url: str) -> None:
+    _worker_engine.append(make_engine(url))
+
+
+def _check_in_worker(after: int, until: int, level: int) -> RangeCheck:
+    return check_range(_worker_engine[0], after, until, level)
+
+
+def _checks(engine: Engine, bounds: list[tuple[int, int]], level: int, workers: int) -> Iterator[RangeCheck]:
+    """Range checks in log order. With workers, a few ranges ahead are in flight, so
+    memory stays flat; workers are spawned (not forked), as the server has threads."""
+    url = engine.url.render_as_string(hide_password=False)
+    if workers <= 1 or len(bounds) < 2 or (url.startswith("sqlite://") and ":memory:" in url):
+        for after, until in bounds:
+            yield check_range(engine, after, until, level)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(url,)) as pool:
+        pending: deque[Future[RangeCheck]] = deque()
+        upcoming = iter(bounds)
+        for after, until in upcoming:
+            pending.append(pool.submit(_check_in_worker, after, until, level))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            check = pending.popleft().result()
+            for after, until in upcoming:
+                pending.append(pool.submit(_check_in_worker, after, until, level))
+                break
+            yield check
+        # Leaving early (a failure) cancels what is still queued.
+        pool.shutdown(cancel_futures=True)
 
 
 def verify_head(
-    store: EventStore, tree: TreeReader, head: dict[str, Any], public_key: Ed25519PublicKey | None
+    store: EventStore,
+    tree: TreeReader,
+    head: dict[str, Any],
+    public_key: Ed25519PublicKey | None,
+    *,
+    workers: int = 1,
+    progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """Does the current log extend the one that `head` (saved earlier, perhaps signed) describes?"""
     try:
@@ -68,17 +169,18 @@ def verify_head(
                 "reason": "bad_signature",
                 "detail": "the signature does not verify with this key",
             }
-    log, verifier = verify_database(store, tree, root_at=size)
+    log = verify_database(store, tree, workers=workers, progress=progress)
     if not log["ok"]:
         return {**log, "detail": f"the log itself is damaged: {log['detail']}"}
-    current = verifier.count
+    current = int(log["count"])
     if size > current:
         return {
             "ok": False,
             "reason": "head_beyond_log",
             "detail": f"the head has {size} events, the log {current}",
         }
-    rebuilt = verifier.root_at_mark if size else merkle.EMPTY_ROOT.hex()
+    # Every stored node now matches the events, so the stored tree gives the root at `size`.
+    rebuilt = tree.head(size).root_hash
     if rebuilt != saved_root:
         return {
             "ok": False,

@@ -336,5 +336,5 @@ def test_the_cached_frontier_survives_a_rollback_and_another_writer(store: Event
     other.append([draft_from_json(statement(text=f"another writer {i}")) for i in range(3)])
     ours.append([draft_from_json(statement(text="ours")) for _ in range(2)])
     other.append([draft_from_json(statement(text="last"))])
-    verdict, _ = verify_database(store, TreeReader(store.engine))
+    verdict = verify_database(store, TreeReader(store.engine))
     assert verdict["ok"], verdict

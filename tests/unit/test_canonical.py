@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
+import pytest
 import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from events.canonical import canonical, canonical_object, canonical_scalar
+from events.canonical import canonical, canonical_object, canonical_scalar, loads_noting_form
 from events.envelope import seal_unsealed, unsealed_of
 
 # Text as validation lets it through: no lone surrogates, no U+0000.
@@ -50,6 +52,40 @@ non_ascii_keys = st.text(alphabet=st.characters(exclude_categories=["Cs"]), min_
 @settings(max_examples=300)
 def test_key_order_follows_utf16_code_units(obj: dict[str, Any]) -> None:
     assert canonical(obj) == rfc8785.dumps(obj).decode()
+
+
+unsafe_ints = st.integers(min_value=2**53, max_value=2**70) | st.integers(
+    max_value=-(2**53), min_value=-(2**70)
+)
+
+
+@given(
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | safe_ints
+        | unsafe_ints
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | texts,
+        lambda children: st.lists(children, max_size=4) | st.dictionaries(texts, children, max_size=4),
+        max_leaves=12,
+    ),
+    st.booleans(),
+)
+@settings(max_examples=1000)
+def test_what_parsing_notes_as_fast_is_jcs(value: Any, ascii_only: bool) -> None:
+    """Verification trusts the parser's note to skip the walk: where it says fast, the
+    fast form must be the package's bytes, whatever the text (escaped or not, spaced or not)."""
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    parsed, fast = loads_noting_form(text)
+    assert parsed == json.loads(text)
+    if fast:
+        assert canonical(parsed, fast_form_known=True) == rfc8785.dumps(parsed).decode()
+
+
+@pytest.mark.parametrize("text", ["[1.0]", '{"a": 9007199254740993}', "[NaN]", '{"k": -Infinity}', "[1e3]"])
+def test_floats_unsafe_integers_and_constants_are_not_fast(text: str) -> None:
+    assert loads_noting_form(text)[1] is False
 
 
 def test_floats_take_the_package_path() -> None:
