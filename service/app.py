@@ -28,6 +28,7 @@ from service.listener import Listener
 from service.logs import StripAccessToken, install_redaction
 from service.read_model import RebuildStatus
 from service.schemas import Health
+from service.send_watch import SendWatch
 from service.tail import Tail
 from service.wiring import build_store
 
@@ -52,7 +53,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             poll_seconds=settings.stream_poll_seconds,
             buffer_events=settings.stream_buffer_events,
             coalesce_seconds=settings.stream_coalesce_ms / 1000,
+            tick_seconds=settings.stream_ping_seconds / 4,
         )
+        send_watch = SendWatch(settings.stream_send_timeout_seconds)
+        app.state.send_watch = send_watch
         store.after_commit.append(lambda _appended: tail.wake())  # this process's appends, at once
         listener = None if is_sqlite(engine) else Listener(settings.database_url, tail.wake)
         app.state.engine, app.state.store, app.state.tail, app.state.listener = engine, store, tail, listener
@@ -72,10 +76,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             tail.start_without_head()
         if listener is not None:
             listener.start()
+        send_watch.start()
         try:
             yield
         finally:
             closer.cancel()
+            await send_watch.stop()
             if listener is not None:
                 await listener.stop()
             await tail.stop()

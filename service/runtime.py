@@ -32,6 +32,7 @@ async def debug_runtime(request: Request) -> dict[str, Any]:
             "pooled": pool.checkedin() if isinstance(pool, QueuePool) else None,
         },
         "tail": {"head": tail.head, "buffered": len(tail.buffer)},
+        "stalled_clients_disconnected": request.app.state.send_watch.disconnected,
         "listener": None
         if listener is None
         else {

@@ -15,13 +15,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import ServerSentEvent
 
 from events.store import EventStore, Row
 from service.auth import ApiKeys, bearer_token
 from service.config import Settings
 from service.logs import ACCESS_TOKEN
 from service.schemas import problems
+from service.send_watch import WatchedEventSource
 from service.tail import Message, Tail, encode
 
 router = APIRouter(tags=["stream"])
@@ -61,14 +62,27 @@ def checkpoint(position: int) -> bytes:
     return f"id: {position}\r\n\r\n".encode()
 
 
+PING = ServerSentEvent(comment="ping").encode()
+
+
 async def subscription(
     store: EventStore, tail: Tail, cursor: int, matches: Matcher | None, settings: Settings
 ) -> AsyncIterator[bytes]:
+    """The messages of one stream. It pings when idle itself, on the tail's ticks, rather
+    than with sse-starlette's ping task: a task and a timer less per subscriber."""
     tail.subscribers += 1
     try:
         yield ServerSentEvent(retry=settings.stream_retry_ms).encode()
         last_id_sent, last_id_time = cursor, time.monotonic()
+        last_write = last_id_time
         while not tail.closing:
+            frame = tail.frame_after(cursor) if matches is None else None
+            if frame is not None:  # at the head, unfiltered: the read's bytes as they are
+                cursor, joined = frame
+                yield joined
+                last_id_sent, last_id_time = cursor, time.monotonic()
+                last_write = last_id_time
+                continue
             messages = tail.after(cursor, PAGE)
             from_database = messages is None
             if messages is None:  # behind the tail's buffer: page from the database
@@ -80,16 +94,24 @@ async def subscription(
                 if chosen:
                     yield b"".join(m.encoded for m in chosen)
                     last_id_sent, last_id_time = chosen[-1].row.position, time.monotonic()
+                    last_write = last_id_time
                 if cursor > last_id_sent and (
                     from_database or time.monotonic() - last_id_time >= CHECKPOINT_EVERY_SECONDS
                 ):
                     yield checkpoint(cursor)
                     last_id_sent, last_id_time = cursor, time.monotonic()
+                    last_write = last_id_time
                 continue
             if cursor > last_id_sent:
                 yield checkpoint(cursor)
                 last_id_sent, last_id_time = cursor, time.monotonic()
-            await tail.wait_beyond(cursor, timeout=settings.stream_ping_seconds)
+                last_write = last_id_time
+            # Woken at least every tick: ping when waiting for the next one could overshoot.
+            if time.monotonic() - last_write + tail.tick_seconds >= settings.stream_ping_seconds:
+                yield PING
+                last_write = time.monotonic()
+                continue
+            await tail.wait_beyond(cursor)
     finally:
         tail.subscribers -= 1
 
@@ -115,7 +137,7 @@ async def stream(
         str | None, Query(description="The read key, for EventSource clients that cannot send headers")
     ] = None,
     last_event_id: Annotated[str | None, Header(description="Resume after this position")] = None,
-) -> EventSourceResponse:
+) -> WatchedEventSource:
     keys: ApiKeys = request.app.state.api_keys
     # The token was taken out of the query string before anything could log it (service/logs.py).
     token = request.scope.get("state", {}).get(ACCESS_TOKEN) or access_token
@@ -128,11 +150,11 @@ async def stream(
     head_position = head.position if head else 0
     start = start_after(last_event_id, after)
     cursor = head_position if start is None or start > head_position else start
-    return EventSourceResponse(
+    return WatchedEventSource(
         subscription(store, tail, cursor, matcher(type or (), subject or ()), settings),
-        ping=settings.stream_ping_seconds,
-        ping_message_factory=lambda: ServerSentEvent(comment="ping"),
-        send_timeout=settings.stream_send_timeout_seconds,
+        watch=request.app.state.send_watch,  # times the sends: no timer per send
+        ping=0,  # `subscription` pings
+        send_timeout=None,
         headers={"Cache-Control": "no-store"},
         # On shutdown sse-starlette sets this event; the app then ends every stream with a
         # proper last chunk, and clients reconnect to another process with Last-Event-ID.

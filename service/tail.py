@@ -38,36 +38,54 @@ def encode(row: Row) -> bytes:
 
 class Tail:
     def __init__(
-        self, store: EventStore, *, poll_seconds: float, buffer_events: int, coalesce_seconds: float = 0.0
+        self,
+        store: EventStore,
+        *,
+        poll_seconds: float,
+        buffer_events: int,
+        coalesce_seconds: float = 0.0,
+        tick_seconds: float = 1.0,
     ) -> None:
         self.store = store
         self.poll_seconds = poll_seconds
+        # Waiting subscribers are also woken every tick, so that each can see whether it is
+        # time to ping: one timer for the process instead of one per waiting subscriber.
+        self.tick_seconds = tick_seconds
         self.coalesce_seconds = coalesce_seconds
         self.head = 0  # the last position fetched
         self.buffer: deque[Message] = deque(maxlen=buffer_events)
+        # The last read's messages joined once: what every unfiltered subscriber at the
+        # head is sent next, so a fetch costs each of them one write and no joining.
+        self.frame: tuple[int, int, bytes] = (0, 0, b"")  # (after, up to, bytes)
         self.subscribers = 0
         self.closing = False  # set at shutdown: subscribers end their streams cleanly
         self._wake = asyncio.Event()
         self._advanced = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
+        self._ticker: asyncio.Task[None] | None = None
         self._reading: asyncio.Future[list[Row]] | None = None
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         head = await run_in_threadpool(self.store.head)
         self.head = head.position if head else 0
-        self._task = asyncio.create_task(self._run(), name="timeline-tail")
+        self._start_tasks()
 
     def start_without_head(self) -> None:
         """Start with an unknown head (the database is away); the first read catches up."""
         self._loop = asyncio.get_running_loop()
+        self._start_tasks()
+
+    def _start_tasks(self) -> None:
         self._task = asyncio.create_task(self._run(), name="timeline-tail")
+        self._ticker = asyncio.create_task(self._tick(), name="timeline-tail-tick")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        for task in (self._task, self._ticker):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         if self._reading is not None:
             # A read in the thread pool cannot be cancelled; let it return its connection
             # before the engine is disposed.
@@ -78,6 +96,15 @@ class Tail:
         """Wake every subscriber with `closing` set, so that each ends its response."""
         self.closing = True
         self._advanced.set()
+
+    def _wake_subscribers(self) -> None:
+        advanced, self._advanced = self._advanced, asyncio.Event()
+        advanced.set()
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick_seconds)
+            self._wake_subscribers()
 
     def wake(self) -> None:
         """Ask for a read now. Safe to call from any thread (appends run in the thread pool)."""
@@ -106,10 +133,11 @@ class Tail:
             rows = await asyncio.shield(self._reading)
             if not rows:
                 return
-            self.buffer.extend(Message(row, encode(row)) for row in rows)
+            messages = [Message(row, encode(row)) for row in rows]
+            self.buffer.extend(messages)
+            self.frame = (self.head, rows[-1].position, b"".join(m.encoded for m in messages))
             self.head = rows[-1].position
-            advanced, self._advanced = self._advanced, asyncio.Event()
-            advanced.set()
+            self._wake_subscribers()
             if len(rows) < FETCH_PAGE:
                 return
 
@@ -122,10 +150,13 @@ class Tail:
         start = cursor + 1 - self.buffer[0].row.position  # positions in the buffer are contiguous
         return [self.buffer[i] for i in range(start, min(start + limit, len(self.buffer)))]
 
-    async def wait_beyond(self, cursor: int, timeout: float) -> None:
-        """Return once the tail has fetched past `cursor`, or after `timeout`."""
+    def frame_after(self, cursor: int) -> tuple[int, bytes] | None:
+        """(new cursor, bytes) of the last read, when it starts right after `cursor`."""
+        after, up_to, joined = self.frame
+        return (up_to, joined) if after == cursor and up_to > cursor else None
+
+    async def wait_beyond(self, cursor: int) -> None:
+        """Return once the tail has fetched past `cursor`, or at the next tick."""
         if self.head > cursor or self.closing:
             return
-        advanced = self._advanced
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(advanced.wait(), timeout=timeout)
+        await self._advanced.wait()

@@ -1,0 +1,88 @@
+"""Disconnecting stream clients that stopped reading, without a timer on every send.
+
+sse-starlette can time each send itself, but that arms and cancels a timer per
+message: with a thousand subscribers it was the largest single cost of fanning
+an event out. Here each stream notes when a send started, and one task looks
+at all of them every second or so; a send stuck for longer than the timeout
+has its stream cancelled. The client resumes with Last-Event-ID.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import anyio
+from sse_starlette import EventSourceResponse
+from starlette.types import Message, Receive, Scope, Send
+
+logger = logging.getLogger("timeline.stream")
+
+
+class _Stream:
+    __slots__ = ("scope", "sending_since")
+
+    def __init__(self, scope: anyio.CancelScope) -> None:
+        self.scope = scope
+        self.sending_since: float | None = None
+
+
+class SendWatch:
+    def __init__(self, timeout_seconds: float) -> None:
+        self.timeout = timeout_seconds
+        self.streams: set[_Stream] = set()
+        self.disconnected = 0  # streams ended for a stuck send, for /debug/runtime
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="timeline-send-watch")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        interval = min(1.0, self.timeout / 4)
+        while True:
+            await asyncio.sleep(interval)
+            self.check(time.monotonic())
+
+    def check(self, now: float) -> None:
+        for stream in list(self.streams):
+            since = stream.sending_since
+            if since is not None and now - since > self.timeout and not stream.scope.cancel_called:
+                self.disconnected += 1
+                logger.info("a stream client took over %.0f s to take a message: disconnected", self.timeout)
+                stream.scope.cancel()
+
+
+class WatchedEventSource(EventSourceResponse):
+    """An EventSourceResponse whose sends the process's SendWatch times."""
+
+    def __init__(self, *args: object, watch: SendWatch, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.watch = watch
+
+    async def _send_with_timeout(self, send: Send, message: Message) -> None:
+        # sse-starlette's per-send timeout scope, which we turn off (send_timeout=None) since
+        # SendWatch does its job: entering even an unbounded scope costs a send a third more.
+        await send(message)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with anyio.CancelScope() as cancel:
+            stream = _Stream(cancel)
+
+            async def timed_send(message: Message) -> None:
+                stream.sending_since = time.monotonic()
+                try:
+                    await send(message)
+                finally:
+                    stream.sending_since = None
+
+            self.watch.streams.add(stream)
+            try:
+                await super().__call__(scope, receive, timed_send)
+            finally:
+                self.watch.streams.discard(stream)
