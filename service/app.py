@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -39,7 +40,20 @@ Every reported development is an immutable event in one append-only,
 hash-chained log. See CONTRACT.md for the event catalog and the rules."""
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def tune_garbage_collector() -> None:
+    """A full collection stops the event loop for as long as it scans every tracked object:
+    about 200 ms with a thousand stream subscribers, which was the whole tail of the
+    stream's latency. The objects made at start-up (modules, schemas, table metadata:
+    about 200,000) live as long as the process, so they are frozen out of every scan; and
+    young collections run every 10,000 allocations rather than 700, which makes full
+    collections about fourteen times rarer. Only for a serving process: a test process
+    that builds many apps would keep their leftovers frozen."""
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+
+
+def create_app(settings: Settings | None = None, *, serving: bool = False) -> FastAPI:
+    """`serving`: this process exists to serve the app (see `tune_garbage_collector`)."""
     settings = settings or get_settings()
     api_keys = ApiKeys.parse(settings.api_keys)
     signing_key = load_private_key(settings.signing_key) if settings.signing_key else None
@@ -77,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if listener is not None:
             listener.start()
         send_watch.start()
+        if serving:
+            tune_garbage_collector()
         try:
             yield
         finally:
@@ -144,4 +160,4 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 def app_from_environment() -> FastAPI:
     """For `uvicorn --factory` and worker processes: settings from the environment."""
-    return create_app(Settings())
+    return create_app(Settings(), serving=True)
