@@ -5,10 +5,7 @@ Shared by `GET /audit/verify` and `timeline verify`.
 
 from __future__ import annotations
 
-import multiprocessing
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -21,6 +18,7 @@ from events.merkle_store import TreeReader
 from events.range_check import TREE_MISMATCH, Failure, RangeCheck, check_range, first_bad_node
 from events.signing import signature_valid
 from events.store import EventStore
+from service.ordered_pool import ordered_map
 
 RANGE_LEVEL = 12  # ranges of 4,096 events: few reads each, little memory per worker
 
@@ -112,34 +110,25 @@ def _start_worker(url: str) -> None:
     _worker_engine.append(make_engine(url))
 
 
-def _check_in_worker(after: int, until: int, level: int) -> RangeCheck:
+def _check_in_worker(bounds: tuple[int, int, int]) -> RangeCheck:
+    after, until, level = bounds
     return check_range(_worker_engine[0], after, until, level)
 
 
 def _checks(engine: Engine, bounds: list[tuple[int, int]], level: int, workers: int) -> Iterator[RangeCheck]:
-    """Range checks in log order. With workers, a few ranges ahead are in flight, so
-    memory stays flat; workers are spawned (not forked), as the server has threads."""
+    """Range checks in log order, in worker processes when there is more than one range."""
     url = engine.url.render_as_string(hide_password=False)
     if workers <= 1 or len(bounds) < 2 or (url.startswith("sqlite://") and ":memory:" in url):
         for after, until in bounds:
             yield check_range(engine, after, until, level)
         return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(url,)) as pool:
-        pending: deque[Future[RangeCheck]] = deque()
-        upcoming = iter(bounds)
-        for after, until in upcoming:
-            pending.append(pool.submit(_check_in_worker, after, until, level))
-            if len(pending) >= 2 * workers:
-                break
-        while pending:
-            check = pending.popleft().result()
-            for after, until in upcoming:
-                pending.append(pool.submit(_check_in_worker, after, until, level))
-                break
-            yield check
-        # Leaving early (a failure) cancels what is still queued.
-        pool.shutdown(cancel_futures=True)
+    yield from ordered_map(
+        _check_in_worker,
+        [(after, until, level) for after, until in bounds],
+        workers,
+        initializer=_start_worker,
+        initargs=(url,),
+    )
 
 
 def verify_head(
