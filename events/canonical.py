@@ -77,7 +77,9 @@ class _FormReader(threading.local):
     def read(self, text: str) -> tuple[Any, bool]:
         self.fast = True
         value = self.decoder.decode(text)
-        return value, self.fast and text.isascii()
+        # ASCII text can still spell non-ASCII keys with \u escapes, and a pair of them
+        # above U+FFFF is where code-point and UTF-16 order part: any escape takes the walk.
+        return value, self.fast and text.isascii() and "\\u" not in text
 
 
 _reader = _FormReader()
@@ -87,9 +89,9 @@ def loads_noting_form(text: str) -> tuple[Any, bool]:
     """Parse JSON text, and say whether `json.dumps` of the value is known to be its JCS.
 
     The parser's hooks see every float and integer as it goes, so this costs a fraction of
-    walking the value afterwards; keys are known ASCII when the whole text is (a cheap,
-    sufficient test: a non-ASCII text just takes the walk). NaN and Infinity, which are not
-    JSON, leave the value to the package, which refuses them.
+    walking the value afterwards; keys are known ASCII when the whole text is ASCII and
+    holds no `\\u` escape (a cheap, sufficient test: any other text just takes the walk).
+    NaN and Infinity, which are not JSON, leave the value to the package, which refuses them.
     """
     return _reader.read(text)
 

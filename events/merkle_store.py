@@ -91,6 +91,9 @@ class TreeReader:
 
     @contextmanager
     def reading(self) -> Iterator[None]:
+        if getattr(self._open, "conn", None) is not None:  # nested: the outer one's connection
+            yield
+            return
         with self.engine.connect() as conn:
             self._open.conn = conn
             try:

@@ -27,14 +27,16 @@ class Failure:
 @dataclass(frozen=True)
 class RangeCheck:
     """What the join needs of positions after..until: how many events were good, the link
-    into the range and the hash out of it, the first failure, and the hash of the range's
-    whole subtree when the range is complete."""
+    into the range and the hash out of it, the first failure of the chain, the first
+    position under a stored node that does not match (checked when the chain holds), and
+    the hash of the range's whole subtree when the range is complete."""
 
     after: int
     count: int
     first_prev_hash: str | None
     last_hash: str | None
     failure: Failure | None
+    bad_node_position: int | None
     top: bytes | None
 
 
@@ -44,31 +46,36 @@ def check_range(engine: Engine, after: int, until: int, level: int) -> RangeChec
     verifier = ChainVerifier(check_ids=False, first_position=after + 1, prev_hash=None, build_root=False)
     leaves: list[bytes] = []
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(events_table.c.position, events_table.c.body)
-            .where(events_table.c.position > after, events_table.c.position <= until)
-            .order_by(events_table.c.position)
-        ).all()
+        rows = list(
+            conn.execute(
+                select(events_table.c.position, events_table.c.body)
+                .where(events_table.c.position > after, events_table.c.position <= until)
+                .order_by(events_table.c.position)
+            )
+        )
+        if len(rows) < until - after:
+            # Rows are missing: a single pass would meet the next row instead, so feed it
+            # that row and let the verifier say what is wrong, as it would there.
+            rows += conn.execute(
+                select(events_table.c.position, events_table.c.body)
+                .where(events_table.c.position > until)
+                .order_by(events_table.c.position)
+                .limit(1)
+            ).all()
     for position, body in rows:
         if not verifier.feed(body, row_position=position):
             return _failed(after, verifier)
         leaves.append(merkle.leaf_hash(body.encode("utf-8")))
-    if verifier.count < until - after:
+    if verifier.count < until - after:  # nothing came after the missing rows
         missing = after + verifier.count + 1
-        with engine.connect() as conn:
-            found = conn.execute(
-                select(events_table.c.position)
-                .where(events_table.c.position > missing)
-                .order_by(events_table.c.position)
-                .limit(1)
-            ).scalar()
-        gap = Failure(missing, "position_gap", f"expected position {missing}, found {found or 'none'}")
-        return RangeCheck(after, verifier.count, verifier.first_prev_hash, verifier.prev_hash, gap, None)
+        gap = Failure(missing, "position_gap", f"expected position {missing}, found none")
+        return RangeCheck(
+            after, verifier.count, verifier.first_prev_hash, verifier.prev_hash, gap, None, None
+        )
     levels = merkle.complete_levels(leaves)
     bad = first_bad_node(engine, {lv: (after >> lv, hashes) for lv, hashes in enumerate(levels)})
-    failure = None if bad is None else Failure(bad, "tree_mismatch", TREE_MISMATCH)
     top = levels[level][0] if len(levels) > level else None
-    return RangeCheck(after, verifier.count, verifier.first_prev_hash, verifier.prev_hash, failure, top)
+    return RangeCheck(after, verifier.count, verifier.first_prev_hash, verifier.prev_hash, None, bad, top)
 
 
 TREE_MISMATCH = "a stored Merkle node does not match the one rebuilt from the events"
@@ -118,4 +125,4 @@ def _failed(after: int, verifier: ChainVerifier) -> RangeCheck:
     assert verdict.first_bad_position is not None and verdict.reason and verdict.detail
     failure = Failure(verdict.first_bad_position, verdict.reason, verdict.detail)
     last = verifier.prev_hash if verifier.count else None
-    return RangeCheck(after, verifier.count, verifier.first_prev_hash, last, failure, None)
+    return RangeCheck(after, verifier.count, verifier.first_prev_hash, last, failure, None, None)

@@ -48,6 +48,7 @@ def tune_garbage_collector() -> None:
     young collections run every 10,000 allocations rather than 700, which makes full
     collections about fourteen times rarer. Only for a serving process: a test process
     that builds many apps would keep their leftovers frozen."""
+    gc.collect()  # what start-up left as garbage is freed, not frozen
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
 
@@ -97,10 +98,10 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
             yield
         finally:
             closer.cancel()
-            await send_watch.stop()
             if listener is not None:
                 await listener.stop()
             await tail.stop()
+            await send_watch.stop()  # after the streams end: they may stall while ending
             engine.dispose()
 
     app = FastAPI(title="Timeline service", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)

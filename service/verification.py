@@ -36,33 +36,41 @@ def verify_database(
     """Re-hash every event, check the chain, and check every stored Merkle node against the
     node rebuilt from the events (a proof may use any of them, not only the root's).
 
-    The log is cut into aligned ranges, checked on their own (by `workers` processes when
-    there are several ranges) and joined here in order: the link between ranges and the
-    tree nodes above them. The verdict is the one a single pass would give.
+    The verdict: the first position where the chain fails; when the whole chain holds,
+    the first position under a stored node that does not match. Neither depends on how
+    the work is cut: the log is cut into aligned ranges, checked on their own (by
+    `workers` processes when there are several) and joined here in order, with the link
+    into each range and the tree nodes above the ranges.
     """
     size = tree.size()
     span = 1 << level
-    bounds = [(after, min(after + span, size)) for after in range(0, size, span)]
+    # A generator: a forged position near 2**63 must not make a list of every range.
+    bounds = ((after, min(after + span, size)) for after in range(0, size, span))
     count, last_hash, upper = 0, GENESIS_HASH, dict[merkle.Node, bytes]()
-    for check in _checks(store.engine, bounds, level, workers):
+    bad_nodes: list[int] = []
+    for check in _checks(store.engine, bounds, level, workers, several=size > span):
         failure = _joined_failure(check, last_hash)
         if failure is not None:
             return _failed(failure)
         count += check.count
         last_hash = check.last_hash or last_hash
+        if check.bad_node_position is not None:
+            bad_nodes.append(check.bad_node_position)
         if check.top is not None:
             bad = _check_upper(store.engine, upper, check, level)
             if bad is not None:
-                return _failed(Failure(bad, "tree_mismatch", TREE_MISMATCH))
+                bad_nodes.append(bad)
         if progress:
             progress(count, size)
+    if bad_nodes:
+        return _failed(Failure(min(bad_nodes), "tree_mismatch", TREE_MISMATCH))
     head = {"position": count, "hash": last_hash}
     return {"ok": True, "count": count, "head": head, "root_hash": tree.head(count).root_hash}
 
 
 def _joined_failure(check: RangeCheck, last_hash: str) -> Failure | None:
-    """The range's first failure, or the link into it, whichever a single pass meets first:
-    every other check of the range's first event comes before its link."""
+    """The range's first chain failure, or the link into it, whichever a single pass meets
+    first: every other check of the range's first event comes before its link."""
     first = check.after + 1
     if check.failure is not None and check.failure.position == first:
         return check.failure
@@ -115,16 +123,18 @@ def _check_in_worker(bounds: tuple[int, int, int]) -> RangeCheck:
     return check_range(_worker_engine[0], after, until, level)
 
 
-def _checks(engine: Engine, bounds: list[tuple[int, int]], level: int, workers: int) -> Iterator[RangeCheck]:
-    """Range checks in log order, in worker processes when there is more than one range."""
+def _checks(
+    engine: Engine, bounds: Iterator[tuple[int, int]], level: int, workers: int, *, several: bool
+) -> Iterator[RangeCheck]:
+    """Range checks in log order, in worker processes when there are `several` ranges."""
     url = engine.url.render_as_string(hide_password=False)
-    if workers <= 1 or len(bounds) < 2 or (url.startswith("sqlite://") and ":memory:" in url):
+    if workers <= 1 or not several or (url.startswith("sqlite://") and ":memory:" in url):
         for after, until in bounds:
             yield check_range(engine, after, until, level)
         return
     yield from ordered_map(
         _check_in_worker,
-        [(after, until, level) for after, until in bounds],
+        ((after, until, level) for after, until in bounds),
         workers,
         initializer=_start_worker,
         initargs=(url,),

@@ -76,6 +76,64 @@ def relink(position: int) -> Damage:
     return damage
 
 
+def rechained(position: int, change: Callable[[dict[str, Any]], None]) -> Damage:
+    """A forger's edit: change one event and re-hash it and every later one, leaving the
+    stored Merkle nodes as they were."""
+
+    def damage(store: EventStore) -> None:
+        import hashlib
+        import json
+
+        import rfc8785
+
+        with store.engine.begin() as conn:
+            rows = conn.execute(text("SELECT position, body FROM events ORDER BY position")).all()
+            previous = None
+            for row_position, body in rows:
+                event = json.loads(body)
+                if row_position < position:
+                    previous = event["hash"]
+                    continue
+                if row_position == position:
+                    change(event)
+                else:
+                    event["prev_hash"] = previous
+                unsealed = {k: v for k, v in event.items() if k != "hash"}
+                event["hash"] = previous = hashlib.sha256(rfc8785.dumps(unsealed)).hexdigest()
+                conn.execute(
+                    text("UPDATE events SET body = :b WHERE position = :p"),
+                    {"b": rfc8785.dumps(event).decode(), "p": row_position},
+                )
+
+    return damage
+
+
+def both(first: Damage, second: Damage) -> Damage:
+    def damage(store: EventStore) -> None:
+        first(store)
+        second(store)
+
+    return damage
+
+
+def renumber(position: int, to: int) -> Damage:
+    def damage(store: EventStore) -> None:
+        with store.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE events SET position = :t WHERE position = :p"), {"t": to, "p": position}
+            )
+
+    return damage
+
+
+def set_prev_hash(event: dict[str, Any]) -> None:
+    event["prev_hash"] = "f" * 64
+
+
+def set_text(event: dict[str, Any]) -> None:
+    event["data"]["text"] = "a quietly different report"
+
+
 DAMAGES: dict[str, tuple[Damage, int, str]] = {
     "byte at a range's first event": (change_byte(5), 5, "hash_mismatch"),
     "byte at a range's last event": (change_byte(8), 8, "hash_mismatch"),
@@ -88,6 +146,13 @@ DAMAGES: dict[str, tuple[Damage, int, str]] = {
     "leaf node": (break_node(0, 6), 7, "tree_mismatch"),
     "a range's top node": (break_node(2, 1), 5, "tree_mismatch"),
     "a node above the ranges": (break_node(3, 0), 1, "tree_mismatch"),
+    # Verdicts that must not depend on where the ranges fall: a chain failure anywhere
+    # comes first; with the chain whole, the first position under any bad node.
+    "a broken link with the chain after it re-made": (rechained(5, set_prev_hash), 5, "broken_link"),
+    "a re-chained rewrite under the old tree": (rechained(6, set_text), 1, "tree_mismatch"),
+    "a bad node before a changed byte": (both(break_node(0, 1), change_byte(6)), 6, "hash_mismatch"),
+    "a deleted row before a damaged one": (both(delete(4), change_byte(5)), 4, "hash_mismatch"),
+    "a row moved far beyond the head": (renumber(11, 1000), 11, "position_gap"),
 }
 
 

@@ -83,6 +83,15 @@ def test_what_parsing_notes_as_fast_is_jcs(value: Any, ascii_only: bool) -> None
         assert canonical(parsed, fast_form_known=True) == rfc8785.dumps(parsed).decode()
 
 
+def test_escaped_keys_are_never_taken_as_fast() -> None:
+    """Code-point order puts U+FFFF before an emoji, UTF-16 order after it (its surrogates
+    are lower): ASCII text can spell such keys with escapes."""
+    text = '{"\\uffff": 1, "\\ud83d\\ude00": 2}'
+    parsed, fast = loads_noting_form(text)
+    assert not fast
+    assert canonical(parsed) == rfc8785.dumps(parsed).decode()
+
+
 @pytest.mark.parametrize("text", ["[1.0]", '{"a": 9007199254740993}', "[NaN]", '{"k": -Infinity}', "[1e3]"])
 def test_floats_unsafe_integers_and_constants_are_not_fast(text: str) -> None:
     assert loads_noting_form(text)[1] is False
