@@ -5,75 +5,89 @@ Used by `events.store` inside the append lock only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from events.canonical import canonical
 from events.drafts import Draft
 from events.envelope import StoredEvent, content_text, seal_unsealed
 from events.errors import Conflict
-from events.rules import Known
-from events.tables import events as events_table
+from events.lookups import (
+    CorrectionRow,
+    bodies_by_id,
+    corrections_around,
+    correctors_by_target,
+    latest_versions,
+)
+from events.rules import Known, corrected_by
 from events.types import SCHEMA_VERSION
 
 
 @dataclass
 class BatchView:
-    """The log as the rules see it: the table plus this batch's earlier events."""
+    """The log as the rules see it: the table plus this batch's earlier events.
+
+    `prefetch` answers, in a few statements, what the rules will ask of a batch; a
+    question it did not foresee falls back to a statement of its own.
+    """
 
     conn: Connection
     pending: dict[str, StoredEvent] = field(default_factory=dict)
     versions: dict[str, int] = field(default_factory=dict)
+    stored: dict[str, StoredEvent | None] = field(default_factory=dict)
+    correctors: dict[str, list[CorrectionRow]] = field(default_factory=dict)
+
+    def prefetch(self, drafts: Sequence[Draft], given_ids: Sequence[str]) -> None:
+        """Every event the drafts name or re-send, who corrects what they correct, and
+        the versions of their subjects: one statement each."""
+        named = {d.reference.event_id for d in drafts if d.reference is not None}
+        named |= {d.supersedes for d in drafts if d.supersedes is not None}
+        self.fetch_stored(named | set(given_ids))
+        corrected = {c for c in (corrected_by(d) for d in drafts) if c is not None}
+        wanted = corrected - self.correctors.keys()
+        self.correctors.update(correctors_by_target(corrections_around(self.conn, wanted), wanted))
+        subjects = {d.subject for d in drafts if d.subject}
+        subjects |= {e.subject for e in self.stored.values() if e is not None}
+        wanted_subjects = subjects - self.versions.keys()
+        self.versions.update(dict.fromkeys(wanted_subjects, 0))
+        self.versions.update(latest_versions(self.conn, wanted_subjects))
+
+    def fetch_stored(self, ids: set[str]) -> dict[str, StoredEvent]:
+        """These events as stored, those that are (remembered for `find`)."""
+        missing = ids - self.stored.keys()
+        found = bodies_by_id(self.conn, missing)
+        for event_id in missing:
+            self.stored[event_id] = StoredEvent.from_body(found[event_id]) if event_id in found else None
+        return {i: e for i in ids if (e := self.stored[i]) is not None}
 
     def find(self, event_id: str) -> Known | None:
         if event_id in self.pending:
             return known_of(self.pending[event_id])
-        row = self.conn.execute(select(events_table.c.body).where(events_table.c.id == event_id)).first()
-        return known_of(StoredEvent.from_body(row.body)) if row else None
+        stored = self.fetch_stored({event_id}).get(event_id)
+        return known_of(stored) if stored else None
 
-    def correctors_of(self, event_id: str) -> list[Known]:
-        rows = self.conn.execute(
-            select(events_table.c.body)
-            .where(events_table.c.corrects == event_id)
-            .order_by(events_table.c.position)
-        )
-        found = [known_of(StoredEvent.from_body(row.body)) for row in rows]
-        found += [known_of(e) for e in self.pending.values() if e.corrects == event_id]
+    def correctors_of(self, event_id: str) -> list[CorrectionRow]:
+        if event_id in self.pending:  # nothing stored can correct an event not yet stored
+            found: list[CorrectionRow] = []
+        else:
+            if event_id not in self.correctors:
+                self.correctors.update(
+                    correctors_by_target(corrections_around(self.conn, [event_id]), [event_id])
+                )
+            found = list(self.correctors[event_id])
+        found += [
+            CorrectionRow(e.id, e.position, e.type, e.corrects)
+            for e in self.pending.values()
+            if e.corrects == event_id
+        ]
         return found
 
     def version_of(self, subject: str) -> int:
         if subject not in self.versions:
-            self.versions[subject] = (
-                self.conn.execute(
-                    select(func.max(events_table.c.version)).where(events_table.c.subject == subject)
-                ).scalar()
-                or 0
-            )
+            self.versions.update(latest_versions(self.conn, [subject]))
         return self.versions[subject]
-
-    def prefetch_versions(self, subjects: set[str]) -> None:
-        """Every known subject's version in one query, rather than one query per subject.
-
-        One max() per subject, each an index lookup on (subject, version): a GROUP BY over
-        `subject IN (...)` reads every version of every subject, which grows with the log.
-        Written as driver SQL because SQLAlchemy compiles a VALUES list anew for every
-        call, which cost more than the query.
-        """
-        wanted = sorted(subjects - set(self.versions))
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            latest = "(SELECT max(version) FROM events WHERE events.subject = wanted.subject)"
-            if self.conn.dialect.name == "postgresql":  # one array parameter plans best there
-                sql = f"SELECT wanted.subject, {latest} FROM unnest(%s::text[]) AS wanted(subject)"
-                rows = self.conn.exec_driver_sql(sql, (chunk,)).all()
-            else:
-                marks = ", ".join(["(?)"] * len(chunk))
-                sql = f"WITH wanted(subject) AS (VALUES {marks}) SELECT wanted.subject, {latest} FROM wanted"
-                rows = self.conn.exec_driver_sql(sql, tuple(chunk)).all()
-            found = {row[0]: row[1] for row in rows}
-            for subject in chunk:
-                self.versions[subject] = found.get(subject) or 0
 
     def add(self, event: StoredEvent) -> None:
         self.pending[event.id] = event

@@ -30,10 +30,20 @@ class Known:
     corrects: str | None
 
 
+class Correcting(Protocol):
+    """What the rules need of an event that corrects another."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def type(self) -> str: ...
+
+
 class LogView(Protocol):
     def find(self, event_id: str) -> Known | None: ...
 
-    def correctors_of(self, event_id: str) -> Sequence[Known]: ...
+    def correctors_of(self, event_id: str) -> Sequence[Correcting]: ...
 
     def version_of(self, subject: str) -> int: ...
 
@@ -52,6 +62,15 @@ def live_corrector(event_id: str, log: LogView) -> str | None:
     for corrector in log.correctors_of(event_id):
         if liveness.is_live(corrector.id):
             return corrector.id
+    return None
+
+
+def corrected_by(draft: Draft) -> str | None:
+    """The event a draft corrects: the one it supersedes or retracts."""
+    if draft.supersedes is not None:
+        return draft.supersedes
+    if draft.type == RETRACTED and draft.reference is not None:
+        return draft.reference.event_id
     return None
 
 
@@ -98,9 +117,7 @@ def check_append(draft: Draft, log: LogView, recorded_at: datetime) -> tuple[str
     subject = check_references(draft, log)
     if draft.period.start > recorded_at + MAX_LEAD:
         raise _refused("/occurred_at", "occurred_at lies more than 24 hours in the future")
-    corrected = draft.supersedes or (
-        draft.reference.event_id if draft.type == RETRACTED and draft.reference else None
-    )
+    corrected = corrected_by(draft)
     if corrected is not None:
         corrector = live_corrector(corrected, log)
         if corrector is not None:

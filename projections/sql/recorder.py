@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select
 
 from events.database import bulk_insert
 from events.envelope import StoredEvent
-from events.tables import events as events_table
+from events.lookups import bodies_by_id, corrections_around, correctors_by_target
 from events.types import RETRACTED
 from projections.effect_changes import Corrector, effect_changes
 from projections.facts import Fact, fact_of, fact_of_body
 from projections.selection import part_of, slots_of
-from projections.sql.tables import STATE, read_models, state_rows
+from projections.sql.tables import STATE, read_models
 
 StateRow = tuple[int, int, str, int, int | None, str, str, str, str]
 ROW_COLUMNS = (
@@ -53,29 +53,40 @@ def insert_rows(conn: Connection, rows: Sequence[StateRow]) -> None:
 
 class LogCorrections:
     """Who corrects whom, from the events table, for one append transaction (which sees
-    its own rows). Answers are kept: within the transaction they cannot change."""
+    its own rows). What the batch's corrections can ask is read in one statement up
+    front; a question beyond it (a walk down a chain of corrections) reads on demand.
+    Answers are kept: within the transaction they cannot change."""
 
     def __init__(self, conn: Connection, appended: Sequence[StoredEvent]) -> None:
         self.conn = conn
         self.targets: dict[str, str | None] = {e.id: e.corrects for e in appended}
+        self.positions: dict[str, int] = {e.id: e.position for e in appended}
         self.correctors: dict[str, list[Corrector]] = {}
+        self._read({e.corrects for e in appended if e.corrects is not None})
+
+    def _read(self, targets: set[str]) -> None:
+        rows = corrections_around(self.conn, targets)
+        for row in rows:
+            self.targets.setdefault(row.id, row.corrects)
+            self.positions[row.id] = row.position
+        for event_id, correctors in correctors_by_target(rows, targets).items():
+            self.correctors[event_id] = [Corrector(c.id, c.position, c.type == RETRACTED) for c in correctors]
 
     def correctors_of(self, event_id: str) -> list[Corrector]:
         if event_id not in self.correctors:
-            rows = self.conn.execute(
-                select(events_table.c.id, events_table.c.position, events_table.c.type).where(
-                    events_table.c.corrects == event_id
-                )
-            )
-            self.correctors[event_id] = [Corrector(r.id, r.position, r.type == RETRACTED) for r in rows]
+            self._read({event_id})
         return self.correctors[event_id]
 
     def target_of(self, event_id: str) -> str | None:
         if event_id not in self.targets:
-            self.targets[event_id] = self.conn.execute(
-                select(events_table.c.corrects).where(events_table.c.id == event_id)
-            ).scalar_one_or_none()
+            self._read({event_id})
+            self.targets.setdefault(event_id, None)
         return self.targets[event_id]
+
+    def position_of(self, event_id: str) -> int:
+        if event_id not in self.positions:
+            self._read({event_id})
+        return self.positions[event_id]
 
 
 def record(conn: Connection, generation: int, appended: Sequence[StoredEvent]) -> None:
@@ -83,31 +94,41 @@ def record(conn: Connection, generation: int, appended: Sequence[StoredEvent]) -
     insert_rows(
         conn, [row for event in appended for row in rows_of(fact_of(event), generation, event.position)]
     )
+    if not any(event.corrects is not None for event in appended):
+        return
     corrections = LogCorrections(conn, appended)
+    closing: list[tuple[int, int, int]] = []  # (sys_until, position, generation), in log order
     for event in appended:
         if event.corrects is None:
             continue
         for event_id, now_in_effect in effect_changes(event.id, event.position, corrections):
-            _set_effect(conn, generation, event_id, now_in_effect, event.position)
+            if now_in_effect:
+                # Closing matches an event's open rows, which include reopened ones: what
+                # closed before this reopening must be closed before its rows exist.
+                _close(conn, closing)
+                closing = []
+                _reopen(conn, generation, event_id, event.position)
+            else:
+                closing.append((event.position, corrections.position_of(event_id), generation))
+    _close(conn, closing)
 
 
-def _set_effect(conn: Connection, generation: int, event_id: str, in_effect: bool, at: int) -> None:
-    target = conn.execute(
-        select(events_table.c.position, events_table.c.body).where(events_table.c.id == event_id)
-    ).one()
-    if in_effect:
-        insert_rows(conn, rows_of(fact_of_body(target.body), generation, at))
+def _reopen(conn: Connection, generation: int, event_id: str, at: int) -> None:
+    body = bodies_by_id(conn, [event_id])[event_id]
+    insert_rows(conn, rows_of(fact_of_body(body), generation, at))
+
+
+def _close(conn: Connection, closing: list[tuple[int, int, int]]) -> None:
+    """End the open rows of events that leave effect: one statement, run once per event."""
+    if not closing:
         return
-    conn.execute(
-        update(state_rows)
-        .where(
-            state_rows.c.position == target.position,
-            # `+ 0` keeps SQLite off the lookup index, which it would otherwise scan for a
-            # whole generation, rather than find the position on the primary key.
-            state_rows.c.generation + 0 == generation,
-            state_rows.c.sys_until.is_(None),
-        )
-        .values(sys_until=at)
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    # `+ 0` keeps SQLite off the lookup index, which it would otherwise scan for a whole
+    # generation, rather than find the position on the primary key.
+    conn.exec_driver_sql(
+        f"UPDATE state_rows SET sys_until = {mark} WHERE position = {mark}"
+        f" AND generation + 0 = {mark} AND sys_until IS NULL",
+        closing,
     )
 
 

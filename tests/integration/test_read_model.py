@@ -31,7 +31,11 @@ EXAMPLES = int(os.environ.get("TIMELINE_READ_MODEL_EXAMPLES", "200"))
 def store_history(store: EventStore, history: list[list[dict[str, Any]]]) -> None:
     sent: list[dict[str, Any]] = []
     for ops in history:
-        batch = [e for e in (event_of(op, sent) for op in ops) if e is not None]
+        batch: list[dict[str, Any]] = []
+        for op in ops:  # an event may correct one earlier in its own batch
+            event = event_of(op, sent + batch)
+            if event is not None:
+                batch.append(event)
         sent += batch
         while batch:
             try:
