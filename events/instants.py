@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import cached_property
 
 # [0-9], not \d (which matches other scripts' digits), and \Z, not $ (which allows a final newline).
 DATE_TIME = re.compile(
@@ -91,11 +92,12 @@ class Period:
     start: datetime
     end: datetime
 
-    @property
+    # Cached: read when the draft is made and again under the append lock.
+    @cached_property
     def occurred_from(self) -> str:
         return format_instant(self.start)
 
-    @property
+    @cached_property
     def occurred_until(self) -> str:
         return format_instant(self.end)
 

@@ -202,12 +202,12 @@ class EventStore:
 
     @staticmethod
     def _head(conn: Connection) -> Head | None:
-        row = conn.execute(
-            select(events_table.c.position, events_table.c.hash, events_table.c.recorded_at)
-            .order_by(events_table.c.position.desc())
-            .limit(1)
+        # Driver SQL: it runs in every append, where SQLAlchemy's statement handling cost
+        # more than the query.
+        row = conn.exec_driver_sql(
+            "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
         ).first()
-        return Head(row.position, row.hash, row.recorded_at) if row else None
+        return Head(*row) if row else None
 
     def get(self, event_id: str) -> StoredEvent | None:
         with self.engine.connect() as conn:

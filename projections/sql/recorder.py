@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from events.database import bulk_insert
+from events.database import bulk_insert, mark
 from events.envelope import StoredEvent
 from events.lookups import bodies_by_id, corrections_around, correctors_by_target
 from events.types import RETRACTED
 from projections.effect_changes import Corrector, effect_changes
 from projections.facts import Fact, fact_of, fact_of_body
 from projections.selection import part_of, slots_of
-from projections.sql.tables import STATE, read_models
+from projections.sql.tables import STATE
 
 StateRow = tuple[int, int, str, int, int | None, str, str, str, str]
 ROW_COLUMNS = (
@@ -31,7 +31,10 @@ ROW_COLUMNS = (
 
 
 def active_generation(conn: Connection) -> int:
-    active: int = conn.execute(select(read_models.c.active).where(read_models.c.name == STATE)).scalar_one()
+    # Driver SQL: it runs in every append, where SQLAlchemy's statement handling cost
+    # more than the query.
+    sql = f"SELECT active FROM read_models WHERE name = {mark(conn)}"
+    active: int = conn.exec_driver_sql(sql, (STATE,)).scalar_one()
     return active
 
 
@@ -122,12 +125,12 @@ def _close(conn: Connection, closing: list[tuple[int, int, int]]) -> None:
     """End the open rows of events that leave effect: one statement, run once per event."""
     if not closing:
         return
-    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    m = mark(conn)
     # `+ 0` keeps SQLite off the lookup index, which it would otherwise scan for a whole
     # generation, rather than find the position on the primary key.
     conn.exec_driver_sql(
-        f"UPDATE state_rows SET sys_until = {mark} WHERE position = {mark}"
-        f" AND generation + 0 = {mark} AND sys_until IS NULL",
+        f"UPDATE state_rows SET sys_until = {m} WHERE position = {m} AND generation + 0 = {m}"
+        " AND sys_until IS NULL",
         closing,
     )
 
