@@ -38,6 +38,7 @@ class BatchView:
     versions: dict[str, int] = field(default_factory=dict)
     stored: dict[str, StoredEvent | None] = field(default_factory=dict)
     correctors: dict[str, list[CorrectionRow]] = field(default_factory=dict)
+    pending_correctors: dict[str, list[CorrectionRow]] = field(default_factory=dict)
 
     def prefetch(self, drafts: Sequence[Draft], given_ids: Sequence[str]) -> None:
         """Every event the drafts name or re-send, who corrects what they correct, and
@@ -77,12 +78,7 @@ class BatchView:
                     correctors_by_target(corrections_around(self.conn, [event_id]), [event_id])
                 )
             found = list(self.correctors[event_id])
-        found += [
-            CorrectionRow(e.id, e.position, e.type, e.corrects)
-            for e in self.pending.values()
-            if e.corrects == event_id
-        ]
-        return found
+        return found + self.pending_correctors.get(event_id, [])
 
     def version_of(self, subject: str) -> int:
         if subject not in self.versions:
@@ -91,6 +87,9 @@ class BatchView:
 
     def add(self, event: StoredEvent) -> None:
         self.pending[event.id] = event
+        if event.corrects is not None:
+            row = CorrectionRow(event.id, event.position, event.type, event.corrects)
+            self.pending_correctors.setdefault(event.corrects, []).append(row)
         self.versions[event.subject] = event.version
 
 

@@ -110,6 +110,8 @@ def canonical_scalar(value: str | int | None) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
+    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'  # nothing to escape: most ids, types, instants and subjects
     return json.dumps(value, ensure_ascii=False)
 
 

@@ -7,6 +7,7 @@ holding it stays small (ARCHITECTURE: the log).
 from __future__ import annotations
 
 import contextlib
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -88,12 +89,21 @@ def _pydantic_errors(exc: ValidationError, type_name: str) -> list[FieldError]:
     return errors
 
 
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+
+
 def _lower_uuid(value: str) -> str:
+    if _CANONICAL_UUID.match(value):  # already in the form uuid.UUID would give
+        return value
     return str(uuid.UUID(value))
 
 
-def draft_from_json(obj: Any) -> Draft:
-    """Validate one submitted envelope, or raise InvalidInput listing every problem."""
+def draft_from_json(obj: Any, *, fast_form_known: bool = False) -> Draft:
+    """Validate one submitted envelope, or raise InvalidInput listing every problem.
+
+    `fast_form_known`: the JSON parser found `json.dumps` of the envelope's values to be
+    their JCS (`events.jsonio.parse_json_noting_form`), so canonicalising needs no walk.
+    """
     if not isinstance(obj, dict):
         raise InvalidInput("An event must be a JSON object.", [FieldError("", "expected an object")])
     type_name = obj.get("type")
@@ -138,7 +148,8 @@ def draft_from_json(obj: Any) -> Draft:
         raise InvalidInput(f"The {type_name} event is not valid.", errors)
 
     event_id = _lower_uuid(submission.id) if submission.id else str(uuid.uuid4())
-    source_jcs, data_jcs = canonical(obj["source"]), canonical(data)
+    source_jcs = canonical(obj["source"], fast_form_known=fast_form_known)
+    data_jcs = canonical(data, fast_form_known=fast_form_known)
     return Draft(
         id=event_id,
         id_given=submission.id is not None,
@@ -171,10 +182,10 @@ def draft_from_json(obj: Any) -> Draft:
     )
 
 
-def draft_or_refusal(obj: Any) -> Draft | InvalidInput:
+def draft_or_refusal(obj: Any, *, fast_form_known: bool = False) -> Draft | InvalidInput:
     """The draft, or the refusal carrying the id the event claimed (for idempotency)."""
     try:
-        return draft_from_json(obj)
+        return draft_from_json(obj, fast_form_known=fast_form_known)
     except InvalidInput as exc:
         if isinstance(obj, dict) and isinstance(obj.get("id"), str):
             with contextlib.suppress(ValueError):
@@ -182,7 +193,9 @@ def draft_or_refusal(obj: Any) -> Draft | InvalidInput:
         return exc
 
 
-def drafts_from_batch(items: Any, path: str = "/events") -> list[Draft | InvalidInput]:
+def drafts_from_batch(
+    items: Any, path: str = "/events", *, fast_form_known: bool = False
+) -> list[Draft | InvalidInput]:
     """Validate each event of a batch; a refusal stays in its place so that order decides."""
     if not isinstance(items, list):
         raise InvalidInput("`events` must be a list.", [FieldError(path, "expected a list")])
@@ -190,7 +203,7 @@ def drafts_from_batch(items: Any, path: str = "/events") -> list[Draft | Invalid
     seen: set[str] = set()
     for index, item in enumerate(items):
         prefix = f"{path}/{index}"
-        draft = draft_or_refusal(item)
+        draft = draft_or_refusal(item, fast_form_known=fast_form_known)
         if isinstance(draft, InvalidInput):
             results.append(_located(draft, index, prefix))
             continue

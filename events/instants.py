@@ -7,9 +7,8 @@ instants compare correctly as strings on every backend.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
-from functools import cached_property
 
 # [0-9], not \d (which matches other scripts' digits), and \Z, not $ (which allows a final newline).
 DATE_TIME = re.compile(
@@ -92,14 +91,13 @@ class Period:
     start: datetime
     end: datetime
 
-    # Cached: read when the draft is made and again under the append lock.
-    @cached_property
-    def occurred_from(self) -> str:
-        return format_instant(self.start)
+    occurred_from: str = field(init=False, repr=False, compare=False)
+    occurred_until: str = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def occurred_until(self) -> str:
-        return format_instant(self.end)
+    def __post_init__(self) -> None:
+        # Formatted once: read when the draft is made and again under the append lock.
+        object.__setattr__(self, "occurred_from", format_instant(self.start))
+        object.__setattr__(self, "occurred_until", format_instant(self.end))
 
 
 def parse_occurred_at(text: str) -> Period:

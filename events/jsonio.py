@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from typing import Any
 
 from events.errors import FieldError, InvalidInput
@@ -44,8 +45,66 @@ def pointer_token(key: str | int) -> str:
     return str(key).replace("~", "~0").replace("/", "~1")
 
 
+class _StrictReader(threading.local):
+    """A decoder, built once per thread, whose hooks do on the way what the walk would do
+    afterwards: make integral floats integers, and note anything the walk must look at
+    (a duplicate key, a non-finite or unsafe number). Most bodies then skip the walk."""
+
+    def __init__(self) -> None:
+        self.suspect = False
+        self.fractions = False
+        self.decoder = json.JSONDecoder(
+            object_pairs_hook=self._object,
+            parse_float=self._float,
+            parse_int=self._int,
+            parse_constant=_refuse_constant,
+        )
+
+    def _object(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = _pairs_to_object(pairs)
+        if isinstance(obj, _DuplicateKeyObject):
+            self.suspect = True
+        return obj
+
+    def _float(self, literal: str) -> float | int:
+        value = float(literal)
+        if not math.isfinite(value) or abs(value) > MAX_SAFE_INTEGER:
+            self.suspect = True
+            return value
+        if value.is_integer():
+            return int(value)
+        self.fractions = True
+        return value
+
+    def _int(self, literal: str) -> int:
+        value = int(literal)
+        if len(literal) > 15 and abs(value) > MAX_SAFE_INTEGER:
+            self.suspect = True
+        return value
+
+    def read(self, text: str) -> tuple[Any, bool]:
+        """The value, and whether the walk must check it."""
+        self.suspect = self.fractions = False
+        value = self.decoder.decode(text)
+        # The hooks do not see null, U+0000 or lone surrogates. Escaped, the last two are
+        # spelt with \u; raw, U+0000 is invalid JSON and the search finds a raw surrogate.
+        clean = not self.suspect and "null" not in text and "\\u" not in text
+        return value, not (clean and not _FORBIDDEN_CHARS.search(text))
+
+
+_reader = _StrictReader()
+
+
 def parse_json(raw: bytes | str) -> Any:
     """Parse one JSON document strictly; raise InvalidInput on any refused form."""
+    return parse_json_noting_form(raw)[0]
+
+
+def parse_json_noting_form(raw: bytes | str) -> tuple[Any, bool]:
+    """`parse_json`, and whether `json.dumps` of any part of the value is known to be its
+    JCS (see `events.canonical.canonical`): no fractional number (integral ones are
+    integers now) and every key ASCII, which text that is ASCII without `\\u` escapes
+    guarantees. Parsing learns this for free; walking the value afterwards would not be."""
     if isinstance(raw, bytes):
         try:
             text = raw.decode("utf-8")
@@ -57,14 +116,17 @@ def parse_json(raw: bytes | str) -> Any:
     else:
         text = raw
     try:
-        value = json.loads(text, object_pairs_hook=_pairs_to_object, parse_constant=_refuse_constant)
+        value, suspect = _reader.read(text)
     except ValueError as exc:
         raise InvalidInput("The body is not valid JSON.", [FieldError("", str(exc))]) from None
+    fast_form = not _reader.fractions and text.isascii() and "\\u" not in text
+    if not suspect:
+        return value, fast_form
     errors: list[FieldError] = []
     normalised = _walk(value, "", errors)
     if errors:
         raise InvalidInput("The JSON holds values the contract refuses.", errors)
-    return normalised
+    return normalised, fast_form
 
 
 def _walk(value: Any, path: str, errors: list[FieldError]) -> Any:

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from events.drafts import draft_or_refusal, drafts_from_batch
 from events.envelope import StoredEvent
 from events.errors import FieldError, InvalidInput, NotFound
-from events.jsonio import parse_json
+from events.jsonio import parse_json_noting_form
 from events.store import AppendResult, EventStore
 from events.types import type_catalog
 from service.auth import ApiKeys, bearer_token
@@ -85,7 +85,8 @@ async def post_event(request: Request, store: Store) -> Response:
     group: GroupCommit = request.app.state.group_commit
 
     def append() -> AppendResult:
-        return group.append(draft_or_refusal(parse_json(raw)))
+        envelope, fast_form = parse_json_noting_form(raw)
+        return group.append(draft_or_refusal(envelope, fast_form_known=fast_form))
 
     result = await run_in_threadpool(append)
     return json_response(result.events[0].body, 201 if result.stored else 200)
@@ -107,7 +108,7 @@ async def post_batch(request: Request, store: Store) -> Response:
     raw = await read_body(request, request.app.state.settings.max_body_bytes)
 
     def append() -> AppendResult:
-        body = parse_json(raw)
+        body, fast_form = parse_json_noting_form(raw)
         if not isinstance(body, dict) or set(body) != {"events"}:
             raise InvalidInput(
                 "A batch is an object with one key, `events`.",
@@ -119,7 +120,7 @@ async def post_batch(request: Request, store: Store) -> Response:
                 f"A batch holds 1 to {MAX_BATCH} events.",
                 [FieldError("/events", f"expected a list of 1 to {MAX_BATCH} events")],
             )
-        return store.append(drafts_from_batch(items), batch=True)
+        return store.append(drafts_from_batch(items, fast_form_known=fast_form), batch=True)
 
     result = await run_in_threadpool(append)
     return json_response('{"events":' + events_json(result.events) + "}", 201 if result.stored else 200)

@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from events.database import make_engine, normalise_url
 from events.drafts import Draft, draft_or_refusal
 from events.errors import FieldError, InvalidInput, TimelineError
-from events.jsonio import parse_json
+from events.jsonio import parse_json_noting_form
 from events.merkle_store import TreeReader
 from events.signing import load_private_key, load_public_key, sign_head
 from events.store import EventStore
@@ -111,13 +111,13 @@ def _read_batches(path: Path, size: int) -> Iterator[tuple[Numbered, int]]:
             if not line.strip():
                 continue
             try:
-                obj = parse_json(line)
+                obj, fast_form = parse_json_noting_form(line)
                 if not isinstance(obj, dict) or "id" not in obj:
                     raise InvalidInput(
                         "Every line needs an `id`, so that a re-run stores nothing twice.",
                         [FieldError("/id", "this key is required for import")],
                     )
-                item: Draft | InvalidInput = draft_or_refusal(obj)
+                item: Draft | InvalidInput = draft_or_refusal(obj, fast_form_known=fast_form)
             except InvalidInput as exc:
                 item = exc
             batch.append((number, item))

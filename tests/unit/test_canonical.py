@@ -31,6 +31,13 @@ def test_scalars_match_the_package(value: str | int | None) -> None:
     assert canonical_scalar(value) == rfc8785.dumps(value).decode()
 
 
+@given(st.text(alphabet=st.characters(max_codepoint=127, exclude_characters="\x00")))
+@settings(max_examples=500)
+def test_ascii_scalars_match_the_package(value: str) -> None:
+    # Mostly ASCII, with quotes, backslashes, control characters and DEL: the fast path's edges.
+    assert canonical_scalar(value) == rfc8785.dumps(value).decode()
+
+
 @given(st.dictionaries(ascii_keys, json_values, max_size=10))
 @settings(max_examples=300)
 def test_objects_assembled_from_members_match_the_package(obj: dict[str, Any]) -> None:
