@@ -93,7 +93,7 @@ def backend_name(url: str) -> str:
 
 @contextmanager
 def server(
-    database_url: str, port: int, env: dict[str, str] | None = None
+    database_url: str, port: int, env: dict[str, str] | None = None, workers: int = 1
 ) -> Iterator[subprocess.Popen[bytes]]:
     environment = {**os.environ, "TIMELINE_DATABASE_URL": database_url, **(env or {})}
     process = subprocess.Popen(
@@ -110,6 +110,8 @@ def server(
             "--log-level",
             "warning",
             "--no-access-log",
+            "--workers",
+            str(workers),
         ],
         env=environment,
     )

@@ -16,10 +16,18 @@ from events.envelope import StoredEvent, content_text, seal_unsealed
 from events.errors import Conflict
 from events.lookups import (
     CorrectionRow,
+    Rows,
+    Statement,
     bodies_by_id,
+    bodies_statement,
     corrections_around,
+    corrections_of,
+    corrections_statement,
     correctors_by_target,
     latest_versions,
+    run_together,
+    versions_of,
+    versions_statement,
 )
 from events.rules import Known, corrected_by
 from events.types import SCHEMA_VERSION
@@ -40,20 +48,38 @@ class BatchView:
     correctors: dict[str, list[CorrectionRow]] = field(default_factory=dict)
     pending_correctors: dict[str, list[CorrectionRow]] = field(default_factory=dict)
 
-    def prefetch(self, drafts: Sequence[Draft], given_ids: Sequence[str]) -> None:
-        """Every event the drafts name or re-send, who corrects what they correct, and
-        the versions of their subjects: one statement each."""
+    def prefetch(
+        self, drafts: Sequence[Draft], given_ids: Sequence[str], *, first: Sequence[Statement] = ()
+    ) -> list[Rows]:
+        """Every event the drafts name or re-send, who corrects what they correct, and the
+        versions of their subjects, in one round trip with the caller's `first` statements,
+        whose rows are returned."""
         named = {d.reference.event_id for d in drafts if d.reference is not None}
         named |= {d.supersedes for d in drafts if d.supersedes is not None}
-        self.fetch_stored(named | set(given_ids))
-        corrected = {c for c in (corrected_by(d) for d in drafts) if c is not None}
-        wanted = corrected - self.correctors.keys()
-        self.correctors.update(correctors_by_target(corrections_around(self.conn, wanted), wanted))
-        subjects = {d.subject for d in drafts if d.subject}
-        subjects |= {e.subject for e in self.stored.values() if e is not None}
-        wanted_subjects = subjects - self.versions.keys()
-        self.versions.update(dict.fromkeys(wanted_subjects, 0))
-        self.versions.update(latest_versions(self.conn, wanted_subjects))
+        ids = (named | set(given_ids)) - self.stored.keys()
+        corrected = {c for c in (corrected_by(d) for d in drafts) if c is not None} - self.correctors.keys()
+        subjects = {d.subject for d in drafts if d.subject} - self.versions.keys()
+        statements = list(first)
+        if ids:
+            statements.append(bodies_statement(self.conn, ids))
+        if corrected:
+            statements.append(corrections_statement(self.conn, corrected))
+        if subjects or ids:  # and the subjects of the events named, which rejections take
+            statements.append(versions_statement(self.conn, subjects, ids))
+        found = run_together(self.conn, statements)
+        answers = iter(found[len(first) :])
+        if ids:
+            bodies: dict[str, str] = dict(next(answers))
+            for event_id in ids:
+                body = bodies.get(event_id)
+                self.stored[event_id] = StoredEvent.from_body(body) if body is not None else None
+        if corrected:
+            rows = corrections_of(next(answers))
+            self.correctors.update(correctors_by_target(rows, corrected))
+        if subjects or ids:
+            self.versions.update(dict.fromkeys(subjects, 0))
+            self.versions.update(versions_of(next(answers)))
+        return found[: len(first)]
 
     def fetch_stored(self, ids: set[str]) -> dict[str, StoredEvent]:
         """These events as stored, those that are (remembered for `find`)."""

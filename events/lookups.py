@@ -3,19 +3,25 @@
 An append used to ask the log one question per event it checked (the event a
 reference names, who corrects it, a subject's version): a few statements per
 event, each paying SQLAlchemy's compile and, on PostgreSQL, a round trip. These
-answer the questions of a whole batch in one statement each. A set of values
-travels as one parameter (a JSON array on SQLite, a text array on PostgreSQL),
-so the statement text, and the plan, is the same whatever the batch holds.
+answer the questions of a whole batch in one statement each, and `run_together`
+sends statements that do not wait on each other in one round trip. A set of
+values travels as one parameter (a JSON array on SQLite, a text array on
+PostgreSQL), so the statement text, and the plan, is the same whatever the batch holds.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
+
+Statement = tuple[str, tuple[Any, ...]]
+Rows = list[tuple[Any, ...]]
+
+HEAD = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,19 @@ class CorrectionRow:
     corrects: str | None
 
 
+def run_together(conn: Connection, statements: Sequence[Statement]) -> list[Rows]:
+    """The rows of each statement, run in order. On PostgreSQL they go in one pipeline:
+    one round trip rather than one each, so no statement may need another's result
+    (each still sees what those before it did, and takes its snapshot after them)."""
+    if conn.dialect.name != "postgresql" or len(statements) < 2:
+        return [[tuple(row) for row in conn.exec_driver_sql(sql, params)] for sql, params in statements]
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.pipeline():
+        cursors = [raw.execute(sql, params) for sql, params in statements]
+    return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
+
+
 def _set_of(conn: Connection, values: Collection[str]) -> tuple[str, Any]:
     """A subquery over a set of strings, and the one parameter it takes."""
     if conn.dialect.name == "postgresql":
@@ -35,45 +54,33 @@ def _set_of(conn: Connection, values: Collection[str]) -> tuple[str, Any]:
     return "SELECT value FROM json_each(?)", json.dumps(list(values))
 
 
-def _rows(conn: Connection, sql: str, parameter: Any) -> list[tuple[Any, ...]]:
-    return [tuple(row) for row in conn.exec_driver_sql(sql, (parameter,))]
-
-
-def bodies_by_id(conn: Connection, ids: Collection[str]) -> dict[str, str]:
-    """The stored text of each of these events that is stored."""
-    if not ids:
-        return {}
+def bodies_statement(conn: Connection, ids: Collection[str]) -> Statement:
+    """(id, body) of each of these events that is stored."""
     wanted, parameter = _set_of(conn, ids)
-    return dict(_rows(conn, f"SELECT id, body FROM events WHERE id IN ({wanted})", parameter))
+    return f"SELECT id, body FROM events WHERE id IN ({wanted})", (parameter,)
 
 
-def latest_versions(conn: Connection, subjects: Collection[str]) -> dict[str, int]:
-    """Each subject's version (0 for one without events).
+def versions_statement(
+    conn: Connection, subjects: Collection[str], of_events: Collection[str] = ()
+) -> Statement:
+    """(subject, version or NULL) of these subjects and of the subjects of these events.
 
     One max() per subject, each an index lookup on (subject, version): a GROUP BY over
     the subjects reads every version of every subject, which grows with the log.
     """
-    if not subjects:
-        return {}
-    wanted, parameter = _set_of(conn, subjects)
-    sql = (
-        "SELECT wanted.subject, (SELECT max(version) FROM events WHERE events.subject = wanted.subject)"
-        f" FROM ({wanted}) AS wanted(subject)"
-    )
-    if conn.dialect.name != "postgresql":  # SQLite names a subquery's columns only through a CTE
-        sql = (
-            f"WITH wanted(subject) AS ({wanted}) SELECT wanted.subject,"
-            " (SELECT max(version) FROM events WHERE events.subject = wanted.subject) FROM wanted"
-        )
-    return {subject: version or 0 for subject, version in _rows(conn, sql, parameter)}
+    named, subjects_parameter = _set_of(conn, subjects)
+    events, events_parameter = _set_of(conn, of_events)
+    wanted = f"{named} UNION SELECT events.subject FROM events WHERE events.id IN ({events})"
+    latest = "(SELECT max(version) FROM events WHERE events.subject = wanted.subject)"
+    # SQLite names a subquery's columns only through a CTE; PostgreSQL plans both alike.
+    sql = f"WITH wanted(subject) AS ({wanted}) SELECT wanted.subject, {latest} FROM wanted"
+    return sql, (subjects_parameter, events_parameter)
 
 
-def corrections_around(conn: Connection, targets: Collection[str]) -> list[CorrectionRow]:
+def corrections_statement(conn: Connection, targets: Collection[str]) -> Statement:
     """The targets themselves, every event that corrects one of them, every event that
     corrects one of those, and so on up: all that deciding whether the targets are live
-    and in effect can ask about. Each is one row, in log order."""
-    if not targets:
-        return []
+    and in effect can ask about. Rows of (id, position, type, corrects), in log order."""
     wanted, parameter = _set_of(conn, targets)
     if conn.dialect.name == "postgresql":
         # Every step looks rows up by index, one outer row at a time. Planned as plain joins,
@@ -101,7 +108,36 @@ def corrections_around(conn: Connection, targets: Collection[str]) -> list[Corre
             " FROM (SELECT id FROM above UNION SELECT id FROM named) AS near"
             " JOIN events ON events.id = near.id ORDER BY events.position"
         )
-    return [CorrectionRow(*row) for row in _rows(conn, sql, parameter)]
+    return sql, (parameter,)
+
+
+def bodies_by_id(conn: Connection, ids: Collection[str]) -> dict[str, str]:
+    """The stored text of each of these events that is stored."""
+    if not ids:
+        return {}
+    return dict(run_together(conn, [bodies_statement(conn, ids)])[0])
+
+
+def latest_versions(conn: Connection, subjects: Collection[str]) -> dict[str, int]:
+    """Each subject's version (0 for one without events)."""
+    if not subjects:
+        return {}
+    return versions_of(run_together(conn, [versions_statement(conn, subjects)])[0])
+
+
+def versions_of(rows: Rows) -> dict[str, int]:
+    return {subject: version or 0 for subject, version in rows}
+
+
+def corrections_around(conn: Connection, targets: Collection[str]) -> list[CorrectionRow]:
+    """The rows of `corrections_statement`."""
+    if not targets:
+        return []
+    return corrections_of(run_together(conn, [corrections_statement(conn, targets)])[0])
+
+
+def corrections_of(rows: Rows) -> list[CorrectionRow]:
+    return [CorrectionRow(*row) for row in rows]
 
 
 def correctors_by_target(

@@ -23,7 +23,7 @@ from events.drafts import Draft
 from events.envelope import GENESIS_HASH, StoredEvent
 from events.errors import Conflict, InvalidInput, TimelineError
 from events.instants import ONE_MICROSECOND, format_instant, parse_instant
-from events.lookups import bodies_by_id
+from events.lookups import HEAD, Statement, bodies_by_id
 from events.rules import check_append
 from events.tables import events as events_table
 from events.types import RETRACTED
@@ -121,7 +121,7 @@ class EventStore:
         batch: bool,
         refusals: dict[int, TimelineError] | None = None,
     ) -> tuple[AppendResult, list[StoredEvent]]:
-        with self.locked() as conn:
+        with write_transaction(self.engine) as conn:
             result, appended = self._append_locked(conn, items, batch, refusals)
             if appended:
                 bulk_insert(conn, "events", EVENT_COLUMNS, [row_of(e) for e in appended])
@@ -147,17 +147,22 @@ class EventStore:
         batch: bool,
         refusals: dict[int, TimelineError] | None = None,
     ) -> tuple[AppendResult, list[StoredEvent]]:
-        head = self._head(conn)
+        given = [d.id for d in items if isinstance(d, Draft) and d.id_given]
+        given += [r.claimed_id for r in items if isinstance(r, InvalidInput) and r.claimed_id]
+        view = BatchView(conn)
+        # The append lock, the head and what the rules will ask: one round trip on PostgreSQL
+        # (SQLite took its lock at BEGIN IMMEDIATE).
+        first: list[Statement] = [(HEAD, ())]
+        if not is_sqlite(self.engine):
+            first.insert(0, ("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK_KEY,)))
+        head_rows = view.prefetch([d for d in items if isinstance(d, Draft)], given, first=first)[-1]
+        head = Head(*head_rows[0]) if head_rows else None
         now = self._clock()
         recorded = now if head is None else max(now, parse_instant(head.recorded_at) + ONE_MICROSECOND)
         recorded_at = format_instant(recorded)
         prev_hash = head.hash if head else GENESIS_HASH
         position = head.position if head else 0
 
-        given = [d.id for d in items if isinstance(d, Draft) and d.id_given]
-        given += [r.claimed_id for r in items if isinstance(r, InvalidInput) and r.claimed_id]
-        view = BatchView(conn)
-        view.prefetch([d for d in items if isinstance(d, Draft)], given)
         stored = view.fetch_stored(set(given))
         answer: list[StoredEvent] = []
         appended: list[StoredEvent] = []
@@ -202,11 +207,7 @@ class EventStore:
 
     @staticmethod
     def _head(conn: Connection) -> Head | None:
-        # Driver SQL: it runs in every append, where SQLAlchemy's statement handling cost
-        # more than the query.
-        row = conn.exec_driver_sql(
-            "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
-        ).first()
+        row = conn.exec_driver_sql(HEAD).first()
         return Head(*row) if row else None
 
     def get(self, event_id: str) -> StoredEvent | None:

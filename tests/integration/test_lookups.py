@@ -6,7 +6,19 @@ import uuid
 from typing import Any
 
 from events.drafts import draft_from_json
-from events.lookups import bodies_by_id, corrections_around, correctors_by_target, latest_versions
+from events.lookups import (
+    HEAD,
+    bodies_by_id,
+    bodies_statement,
+    corrections_around,
+    corrections_of,
+    corrections_statement,
+    correctors_by_target,
+    latest_versions,
+    run_together,
+    versions_of,
+    versions_statement,
+)
 from events.store import EventStore
 from tests.factories import claim, retraction
 
@@ -61,3 +73,21 @@ def test_bodies_and_versions_of_a_set(store: EventStore) -> None:
         assert all(f'"id":"{i}"' in bodies[i] for i in ids)
         assert latest_versions(conn, ["a", "b", "nowhere"]) == {"a": 2, "b": 1, "nowhere": 0}
         assert bodies_by_id(conn, []) == {} and latest_versions(conn, []) == {}
+
+
+def test_statements_run_together_answer_as_run_alone(store: EventStore) -> None:
+    first, second = claim(area="a"), claim(area="b")
+    ids = [stored(store, first), stored(store, second)]
+    with store.engine.connect() as conn:
+        statements = [
+            (HEAD, ()),
+            bodies_statement(conn, ids),
+            versions_statement(conn, ["c"], of_events=[ids[1]]),  # b: the subject of the event named
+            corrections_statement(conn, ids),
+        ]
+        together = run_together(conn, statements)
+        alone = [run_together(conn, [statement])[0] for statement in statements]
+    assert together == alone
+    assert together[0][0][0] == 2  # the head's position
+    assert versions_of(together[2]) == {"b": 1, "c": 0}
+    assert [r.id for r in corrections_of(together[3])] == ids
