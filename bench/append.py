@@ -224,9 +224,7 @@ def timeline_import(url: str, count: int) -> float:
     return count / spent
 
 
-def http_load(
-    url: str, clients: int, per_request: int, total: int, workers: int = 1
-) -> tuple[float, list[float]]:
+def http_load(url: str, clients: int, per_request: int, total: int) -> tuple[float, list[float]]:
     """Events/s and request latencies for `clients` threads posting `per_request` events a call."""
     port = free_port()
     work = independent(total, seed=77)
@@ -249,7 +247,7 @@ def http_load(
                 with lock:
                     latencies.append(spent)
 
-    with server(url, port, env={"TIMELINE_API_KEYS": f"write:{WRITE_KEY}"}, workers=workers):
+    with server(url, port, env={"TIMELINE_API_KEYS": f"write:{WRITE_KEY}"}, timeline_serve=True):
         threads = [threading.Thread(target=client, args=(chunks[i::clients],)) for i in range(clients)]
         began = time.perf_counter()
         for thread in threads:

@@ -93,28 +93,20 @@ def backend_name(url: str) -> str:
 
 @contextmanager
 def server(
-    database_url: str, port: int, env: dict[str, str] | None = None, workers: int = 1
+    database_url: str, port: int, env: dict[str, str] | None = None, *, timeline_serve: bool = False
 ) -> Iterator[subprocess.Popen[bytes]]:
+    """The app on a port: through uvicorn without access logs (the stream benchmark, whose
+    figures are about the stream), or as a user starts it, `timeline serve` (the append
+    benchmark), whose log lines go to /dev/null."""
     environment = {**os.environ, "TIMELINE_DATABASE_URL": database_url, **(env or {})}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "service.app:app_from_environment",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            "--workers",
-            str(workers),
-        ],
-        env=environment,
-    )
+    if timeline_serve:
+        command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port)]
+        output = subprocess.DEVNULL
+    else:
+        command = [sys.executable, "-m", "uvicorn", "service.app:app_from_environment", "--factory"]
+        command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
+        output = None
+    process = subprocess.Popen(command, env=environment, stdout=output, stderr=output)
     try:
         deadline = time.monotonic() + 30
         while True:
