@@ -17,14 +17,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from events.database import make_engine, normalise_url
-from events.drafts import Draft, draft_or_refusal
-from events.errors import FieldError, InvalidInput, TimelineError
-from events.jsonio import parse_json_noting_form
+from events.errors import InvalidInput, TimelineError
 from events.merkle_store import TreeReader
 from events.signing import load_private_key, load_public_key, sign_head
 from events.store import EventStore
 from events.verify import ChainVerifier
 from service.config import Settings
+from service.ndjson_import import read_batches
 from service.progress import Progress
 from service.verification import verify_database, verify_head
 from service.wiring import build_store
@@ -94,40 +93,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-class ImportFailed(Exception):
-    pass
-
-
-Numbered = list[tuple[int, Draft | InvalidInput]]
-
-
-def _read_batches(path: Path, size: int) -> Iterator[tuple[Numbered, int]]:
-    """Batches of (line number, draft or refusal), with the bytes read so far."""
-    batch: Numbered = []
-    done = 0
-    with path.open("rb") as lines:
-        for number, line in enumerate(lines, start=1):
-            done += len(line)
-            if not line.strip():
-                continue
-            try:
-                obj, fast_form = parse_json_noting_form(line)
-                if not isinstance(obj, dict) or "id" not in obj:
-                    raise InvalidInput(
-                        "Every line needs an `id`, so that a re-run stores nothing twice.",
-                        [FieldError("/id", "this key is required for import")],
-                    )
-                item: Draft | InvalidInput = draft_or_refusal(obj, fast_form_known=fast_form)
-            except InvalidInput as exc:
-                item = exc
-            batch.append((number, item))
-            if len(batch) == size:
-                yield batch, done
-                batch = []
-    if batch:
-        yield batch, done
-
-
 def cmd_import(args: argparse.Namespace) -> int:
     path = seed_path() if args.seed else Path(args.file)
     if not path.is_file():
@@ -136,7 +101,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     progress = Progress(path.stat().st_size, "bytes")
     stored = seen = 0
     with _store(settings) as store:
-        for batch, done in _read_batches(path, args.batch_size):
+        for batch, done in read_batches(path, args.batch_size, args.workers):
             items = [item for _, item in batch]
             try:
                 result = store.append(items, batch=True)
@@ -353,6 +318,13 @@ def parser() -> argparse.ArgumentParser:
     source.add_argument("file", nargs="?", help="NDJSON, one envelope with an id per line")
     source.add_argument("--seed", action="store_true", help=f"the shipped seed file ({SEED_FILE})")
     load.add_argument("--batch-size", type=int, default=500, choices=range(1, 1001), metavar="1..1000")
+    load.add_argument(
+        "--workers",
+        type=int,
+        default=1 if (os.cpu_count() or 1) > 1 else 0,
+        help="processes that validate the next batches while one is appended; 0: validate in"
+        " line (default: 1 on a machine with more than one core)",
+    )
     load.set_defaults(run=cmd_import)
 
     export = commands.add_parser("export", help="write the log as NDJSON")

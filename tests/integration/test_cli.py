@@ -150,20 +150,22 @@ def test_export_verifies_offline_and_tampering_is_found(
     assert (json.loads(out)["first_bad_position"], json.loads(out)["reason"]) == (12, "duplicate_id")
 
 
+@pytest.mark.parametrize("workers", ["0", "1"])  # validated in line, or by a worker process
 def test_import_reports_the_failing_line(
-    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], workers: str
 ) -> None:
-    good = claim()
+    good, later = claim(), claim(area="elsewhere")
     bad = claim(data_extra={"extent": "most"})
     no_id = claim()
     del no_id["id"]
     path = tmp_path / "in.ndjson"
-    path.write_text(json.dumps(good) + "\n\n" + json.dumps(bad) + "\n")
-    code, _, err = run(capsys, "--database-url", database_url, "import", str(path))
+    path.write_text(json.dumps(good) + "\n\n" + json.dumps(later) + "\n" + json.dumps(bad) + "\n")
+    options = ["--workers", workers, "--batch-size", "1"]
+    code, _, err = run(capsys, "--database-url", database_url, "import", str(path), *options)
     assert code == 1
-    assert "line 3" in err and "/data/extent" in err
+    assert "line 4" in err and "/data/extent" in err and "Stored 2 new events" in err
     path.write_text(json.dumps(no_id) + "\n")
-    code, _, err = run(capsys, "--database-url", database_url, "import", str(path))
+    code, _, err = run(capsys, "--database-url", database_url, "import", str(path), *options)
     assert code == 1 and "line 1" in err and "/id" in err
     code, _, err = run(capsys, "--database-url", database_url, "import", str(tmp_path / "missing.ndjson"))
     assert code == 2
