@@ -17,15 +17,14 @@ and a profile of where a batch append's time goes.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import json
-import pstats
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,18 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.sql.elements import quoted_name
 
 from bench.asof import LogMaker
-from bench.common import ROOT, backend_name, free_port, fresh_database, percentile, record, server
+from bench.common import (
+    ROOT,
+    backend_name,
+    free_port,
+    fresh_database,
+    percentile,
+    postgres_cpu,
+    process_cpu,
+    record,
+    server,
+)
+from events import store as store_module
 from events.batch import EVENT_COLUMNS, row_of
 from events.database import make_engine
 from events.drafts import draft_from_json
@@ -165,39 +175,52 @@ def validation_cost(count: int) -> float:
     return (time.perf_counter() - began) / count
 
 
-def profile(base_url: str | None, rounds: int) -> list[tuple[str, float]]:
-    """Share of a batch append's time per part, validation included."""
+def profile(base_url: str | None, rounds: int) -> tuple[float, list[tuple[str, float]]]:
+    """Where a batch append's time goes: microseconds an event per part, timed around each
+    part (cProfile's own overhead would inflate the Python parts). Returns the whole too."""
     with fresh_database(base_url) as url:
         engine = make_engine(url)
         store = build_store(engine)
+        spent: dict[str, float] = {}
+
+        def timed(label: str, part: Callable[..., Any]) -> Callable[..., Any]:
+            def run(*args: Any, **kwargs: Any) -> Any:
+                began = time.perf_counter()
+                try:
+                    return part(*args, **kwargs)
+                finally:
+                    spent[label] = spent.get(label, 0.0) + time.perf_counter() - began
+
+            return run
+
+        labels = {
+            "MerkleNodes": "Merkle tree hook: leaves, subtrees, their insert",
+            "StateRows": "read-model hook: state rows, corrections' effects",
+            "PostgresNotify": "NOTIFY hook",
+        }
+        store._append_locked = timed(  # type: ignore[method-assign]
+            "lock, head and the batch's lookups; rules, hash chain and sealing", store._append_locked
+        )
+        store.hooks = [timed(labels.get(type(h).__name__, type(h).__name__), h) for h in store.hooks]
         log = envelopes(rounds * BATCH, seed=2)
-        batches = [log[i * BATCH : (i + 1) * BATCH] for i in range(rounds)]
-        profiler = cProfile.Profile()
-        profiler.enable()
-        for batch in batches:
-            store.append([draft_from_json(e) for e in batch])
-        profiler.disable()
+        batches = [[draft_from_json(e) for e in log[i * BATCH : (i + 1) * BATCH]] for i in range(rounds)]
+        original_insert = store_module.bulk_insert  # type: ignore[attr-defined]
+        store_module.bulk_insert = timed("inserting the events", original_insert)  # type: ignore[attr-defined]
+        try:
+            began = time.perf_counter()
+            for batch in batches:
+                store.append(batch)
+            whole = time.perf_counter() - began
+        finally:
+            store_module.bulk_insert = original_insert  # type: ignore[attr-defined]
         engine.dispose()
-    stats = pstats.Stats(profiler)
-    wanted = {
-        ("drafts.py", "draft_from_json"): "validation and canonical JSON (outside the lock)",
-        ("store.py", "_append_locked"): "rules, hash chain and sealing (under the lock)",
-        ("database.py", "bulk_insert"): "inserting events, tree nodes and state rows (also in the hooks)",
-        ("merkle_store.py", "__call__"): "Merkle tree hook",
-        ("recorder.py", "__call__"): "read model hook",
-        ("notifications.py", "__call__"): "NOTIFY hook",
-        ("base.py", "commit"): "commit",
-    }
-    top = max(entry[3] for entry in stats.stats.values())  # type: ignore[attr-defined]
-    found: dict[str, float] = {}
-    for (filename, _, function), entry in stats.stats.items():  # type: ignore[attr-defined]
-        for (file_end, name), label in wanted.items():
-            if filename.endswith(file_end) and function == name:
-                found[label] = found.get(label, 0.0) + entry[3]
-    return [(label, found.get(label, 0.0) / top) for label in wanted.values()]
+    count = rounds * BATCH
+    parts = [(label, seconds / count) for label, seconds in spent.items()]
+    parts.append(("commit, and the rest", (whole - sum(spent.values())) / count))
+    return whole / count, parts
 
 
-def timeline_import(url: str, count: int) -> float:
+def timeline_import(url: str, count: int, workers: int) -> float:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "events.ndjson"
         path.write_text("".join(json.dumps(e) + "\n" for e in envelopes(count, seed=5)))
@@ -213,6 +236,8 @@ def timeline_import(url: str, count: int) -> float:
                 str(path),
                 "--batch-size",
                 "1000",
+                "--workers",
+                str(workers),
             ],
             capture_output=True,
             text=True,
@@ -224,8 +249,16 @@ def timeline_import(url: str, count: int) -> float:
     return count / spent
 
 
-def http_load(url: str, clients: int, per_request: int, total: int) -> tuple[float, list[float]]:
-    """Events/s and request latencies for `clients` threads posting `per_request` events a call."""
+@dataclass(frozen=True)
+class HttpLoad:
+    rate: float  # events/s
+    latencies: list[float]  # seconds a request
+    cpu: dict[str, float]  # CPU seconds an event: server, PostgreSQL, clients
+
+
+def http_load(url: str, clients: int, per_request: int, total: int) -> HttpLoad:
+    """`clients` threads posting `per_request` events a call to `timeline serve`, and where
+    the machine's CPU went while they did."""
     port = free_port()
     work = independent(total, seed=77)
     chunks = [work[i : i + per_request] for i in range(0, total, per_request)]
@@ -247,17 +280,27 @@ def http_load(url: str, clients: int, per_request: int, total: int) -> tuple[flo
                 with lock:
                     latencies.append(spent)
 
-    with server(url, port, env={"TIMELINE_API_KEYS": f"write:{WRITE_KEY}"}, timeline_serve=True):
+    env = {"TIMELINE_API_KEYS": f"write:{WRITE_KEY}"}
+    with server(url, port, env=env, timeline_serve=True) as process:
         threads = [threading.Thread(target=client, args=(chunks[i::clients],)) for i in range(clients)]
+        cpu_before = (process_cpu(process.pid), postgres_cpu(), time.process_time())
         began = time.perf_counter()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         spent = time.perf_counter() - began
+        cpu_after = (process_cpu(process.pid), postgres_cpu(), time.process_time())
     if len(latencies) != len(chunks):
         raise RuntimeError("a client failed")
-    return total / spent, latencies
+    used = [(after - before) / total for before, after in zip(cpu_before, cpu_after, strict=True)]
+    cpu = dict(zip(("server", "PostgreSQL", "clients"), used, strict=True))
+    return HttpLoad(total / spent, latencies, cpu)
+
+
+def cpu_shares(load: HttpLoad, postgres: bool) -> str:
+    parts = [(name, seconds) for name, seconds in load.cpu.items() if postgres or name != "PostgreSQL"]
+    return ", ".join(f"{name} {seconds * 1e6:,.0f}" for name, seconds in parts)
 
 
 def latency(samples: list[float]) -> str:
@@ -287,17 +330,23 @@ def main(argv: list[str] | None = None) -> int:
         per_event = side_by_side(base, args.rounds)
         with fresh_database(base) as url:
             backend = backend_name(url)
-            imported = timeline_import(url, args.import_events)
+            imported = timeline_import(url, args.import_events, workers=1)
         with fresh_database(base) as url:
-            single_rate, single_latency = http_load(url, 8, 1, min(args.http_events // 10, 4000))
+            imported_in_line = timeline_import(url, args.import_events, workers=0)
+        with fresh_database(base) as url:
+            single = http_load(url, 8, 1, min(args.http_events // 10, 4000))
+        postgres = base is not None
         batch_rows = []
-        if base is not None:
+        if postgres:
             with fresh_database(base) as url:
-                batch_rate, batch_latency = http_load(url, 4, BATCH, args.http_events)
-            rate = f"{batch_rate:,.0f} events/s (requests {latency(batch_latency)})"
-            batch_rows.append((f"(c) HTTP batches of {BATCH}, 4 clients", rate, ">= 20,000 events/s"))
+                batched = http_load(url, 4, BATCH, args.http_events)
+            rate = f"{batched.rate:,.0f} events/s (requests {latency(batched.latencies)})"
+            batch_rows = [
+                (f"(c) HTTP batches of {BATCH}, 4 clients", rate, ">= 20,000 events/s"),
+                ("(c) CPU an event (µs): " + cpu_shares(batched, postgres), "", ""),
+            ]
         profiled = max(args.rounds // 4, 5)
-        parts = profile(base, profiled)
+        whole, parts = profile(base, profiled)
         validation = validation_cost(2000) * 1e6
         core, es, ours = per_event["core"], per_event["eventsourcing"], per_event["store"]
         rows = [
@@ -313,27 +362,30 @@ def main(argv: list[str] | None = None) -> int:
             *batch_rows,
             (
                 "(d) single-event HTTP appends, 8 clients",
-                f"{single_rate:,.0f} events/s ({latency(single_latency)})",
+                f"{single.rate:,.0f} events/s ({latency(single.latencies)})",
                 "",
             ),
+            ("(d) CPU an event (µs): " + cpu_shares(single, postgres), "", ""),
             (
                 f"(e) `timeline import` of {args.import_events:,} events",
-                f"{imported:,.0f} events/s",
+                f"{imported:,.0f} events/s ({imported_in_line:,.0f} validating in line)",
                 ">= 20,000 events/s",
             ),
             (
-                "validation of one event (pydantic, canonical JSON; before the lock)",
+                "validation of one event (strict JSON, schema, canonical JSON; before the lock)",
                 f"{validation:,.0f} µs",
                 "",
             ),
         ]
         table = "\n".join(f"| {a} | {b} | {c} |" for a, b, c in rows)
-        shares = "\n".join(f"| {label} | {share:.0%} |" for label, share in parts)
+        shares = "\n".join(
+            f"| {label} | {part * 1e6:,.1f} µs | {part / whole:.0%} |" for label, part in parts
+        )
         sections.append(
             f"\n### {backend}\n\n| figure | value | target |\n|---|---|---|\n{table}\n\n"
-            f"Where a batch append's time goes (cProfile, validation included, "
-            f"{profiled} batches of {BATCH}):\n\n"
-            f"| part | time relative to the store's append |\n|---|---|\n{shares}\n"
+            f"Where a batch append's time goes ({profiled} batches of {BATCH} into a fresh database, "
+            f"{whole * 1e6:,.1f} µs an event in all; each part timed around it):\n\n"
+            f"| part | an event | share |\n|---|---|---|\n{shares}\n"
         )
     body = (
         f"(a) and (b): {args.rounds} calls of {BATCH} events each, alternating between the three, each "

@@ -124,6 +124,28 @@ def server(
         process.wait(15)
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user and system) a process has used so far; 0 where /proc is missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu() -> float:
+    """CPU seconds used so far by every PostgreSQL process on this machine (its backends
+    included), for the share of a run's CPU that the database server took."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if stat.read_text().strip() == "postgres":
+                total += process_cpu(int(stat.parent.name))
+        except OSError:
+            continue
+    return total
+
+
 def free_port() -> int:
     import socket
 

@@ -23,7 +23,7 @@ from events.signing import load_private_key, load_public_key, sign_head
 from events.store import EventStore
 from events.verify import ChainVerifier
 from service.config import Settings
-from service.ndjson_import import read_batches
+from service.ndjson_import import default_import_workers, read_batches
 from service.progress import Progress
 from service.verification import verify_database, verify_head
 from service.wiring import build_store
@@ -101,7 +101,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     progress = Progress(path.stat().st_size, "bytes")
     stored = seen = 0
     with _store(settings) as store:
-        for batch, done in read_batches(path, args.batch_size, args.workers):
+        workers = default_import_workers(path) if args.workers is None else args.workers
+        for batch, done in read_batches(path, args.batch_size, workers):
             items = [item for _, item in batch]
             try:
                 result = store.append(items, batch=True)
@@ -321,9 +322,8 @@ def parser() -> argparse.ArgumentParser:
     load.add_argument(
         "--workers",
         type=int,
-        default=1 if (os.cpu_count() or 1) > 1 else 0,
         help="processes that validate the next batches while one is appended; 0: validate in"
-        " line (default: 1 on a machine with more than one core)",
+        " line (default: 1 for a file over 4 MB on a machine with more than one core)",
     )
     load.set_defaults(run=cmd_import)
 

@@ -7,6 +7,7 @@ appends one; drafts travel back compactly (see `Draft.__reduce__`).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,15 @@ from events.jsonio import parse_json_noting_form
 from service.ordered_pool import ordered_map
 
 Numbered = list[tuple[int, Draft | InvalidInput]]
+
+# Starting a worker process takes about half a second: below this a file is validated
+# sooner in line (1,000 events: 1,517 events/s in line against 843 with a worker).
+WORKER_WORTH_BYTES = 4 * 1024 * 1024
+
+
+def default_import_workers(path: Path) -> int:
+    """One validating worker for a large file on a machine with a core to spare, else none."""
+    return 1 if (os.cpu_count() or 1) > 1 and path.stat().st_size > WORKER_WORTH_BYTES else 0
 
 
 Lines = list[tuple[int, bytes]]
