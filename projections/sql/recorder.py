@@ -9,7 +9,16 @@ from sqlalchemy import Connection
 
 from events.database import bulk_insert, mark
 from events.envelope import StoredEvent
-from events.lookups import bodies_by_id, corrections_around, correctors_by_target
+from events.lookups import (
+    CorrectionRow,
+    Statement,
+    bodies_by_id,
+    corrections_around,
+    corrections_of,
+    corrections_statement,
+    correctors_by_target,
+    run_together,
+)
 from events.types import RETRACTED
 from projections.effect_changes import Corrector, effect_changes
 from projections.facts import Fact, fact_of, fact_of_body
@@ -30,12 +39,10 @@ ROW_COLUMNS = (
 )
 
 
-def active_generation(conn: Connection) -> int:
+def active_statement(conn: Connection) -> Statement:
     # Driver SQL: it runs in every append, where SQLAlchemy's statement handling cost
     # more than the query.
-    sql = f"SELECT active FROM read_models WHERE name = {mark(conn)}"
-    active: int = conn.exec_driver_sql(sql, (STATE,)).scalar_one()
-    return active
+    return f"SELECT active FROM read_models WHERE name = {mark(conn)}", (STATE,)
 
 
 def rows_of(fact: Fact, generation: int, sys_from: int, sys_until: int | None = None) -> list[StateRow]:
@@ -60,15 +67,18 @@ class LogCorrections:
     front; a question beyond it (a walk down a chain of corrections) reads on demand.
     Answers are kept: within the transaction they cannot change."""
 
-    def __init__(self, conn: Connection, appended: Sequence[StoredEvent]) -> None:
+    def __init__(
+        self, conn: Connection, appended: Sequence[StoredEvent], around: list[CorrectionRow] | None = None
+    ) -> None:
+        """`around`: `corrections_around` the batch's targets, when the caller has read it."""
         self.conn = conn
         self.targets: dict[str, str | None] = {e.id: e.corrects for e in appended}
         self.positions: dict[str, int] = {e.id: e.position for e in appended}
         self.correctors: dict[str, list[Corrector]] = {}
-        self._read({e.corrects for e in appended if e.corrects is not None})
+        self._read(targets_of(appended), around)
 
-    def _read(self, targets: set[str]) -> None:
-        rows = corrections_around(self.conn, targets)
+    def _read(self, targets: set[str], around: list[CorrectionRow] | None = None) -> None:
+        rows = corrections_around(self.conn, targets) if around is None else around
         for row in rows:
             self.targets.setdefault(row.id, row.corrects)
             self.positions[row.id] = row.position
@@ -92,14 +102,24 @@ class LogCorrections:
         return self.positions[event_id]
 
 
-def record(conn: Connection, generation: int, appended: Sequence[StoredEvent]) -> None:
-    """Add the rows of newly appended events, then apply what their corrections change."""
+def targets_of(appended: Sequence[StoredEvent]) -> set[str]:
+    return {e.corrects for e in appended if e.corrects is not None}
+
+
+def record(
+    conn: Connection,
+    generation: int,
+    appended: Sequence[StoredEvent],
+    around: list[CorrectionRow] | None = None,
+) -> None:
+    """Add the rows of newly appended events, then apply what their corrections change.
+    `around`: `corrections_around` the events they correct, when the caller has read it."""
     insert_rows(
         conn, [row for event in appended for row in rows_of(fact_of(event), generation, event.position)]
     )
     if not any(event.corrects is not None for event in appended):
         return
-    corrections = LogCorrections(conn, appended)
+    corrections = LogCorrections(conn, appended, around)
     closing: list[tuple[int, int, int]] = []  # (sys_until, position, generation), in log order
     for event in appended:
         if event.corrects is None:
@@ -139,7 +159,14 @@ class StateRows:
     """The append hook: the active read model follows every append."""
 
     def __call__(self, conn: Connection, appended: Sequence[StoredEvent]) -> None:
-        record(conn, active_generation(conn), appended)
+        # Which generation to write and what the corrections touch: one round trip.
+        targets = targets_of(appended)
+        statements = [active_statement(conn)]
+        if targets:
+            statements.append(corrections_statement(conn, targets))
+        found = run_together(conn, statements)
+        around = corrections_of(found[1]) if targets else []
+        record(conn, found[0][0][0], appended, around)
 
 
 def intervals(position: int, changes: Sequence[tuple[int, bool]]) -> list[tuple[int, int | None]]:
