@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 Statement = tuple[str, tuple[Any, ...]]
 Rows = list[tuple[Any, ...]]
@@ -42,9 +43,14 @@ def run_together(conn: Connection, statements: Sequence[Statement]) -> list[Rows
         return [[tuple(row) for row in conn.exec_driver_sql(sql, params)] for sql, params in statements]
     raw = conn.connection.driver_connection
     assert raw is not None
-    with raw.pipeline():
-        cursors = [raw.execute(sql, params) for sql, params in statements]
-    return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
+    try:
+        with raw.pipeline():
+            cursors = [raw.execute(sql, params) for sql, params in statements]
+        return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
+    except conn.dialect.loaded_dbapi.Error as exc:
+        # As SQLAlchemy would have raised it (an OperationalError is a 503, not a 500).
+        sql = "; ".join(sql for sql, _ in statements)
+        raise DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error) from exc
 
 
 def _set_of(conn: Connection, values: Collection[str]) -> tuple[str, Any]:

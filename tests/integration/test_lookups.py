@@ -5,6 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
+from sqlalchemy.exc import DBAPIError
+
 from events.drafts import draft_from_json
 from events.lookups import (
     HEAD,
@@ -91,3 +94,10 @@ def test_statements_run_together_answer_as_run_alone(store: EventStore) -> None:
     assert together[0][0][0] == 2  # the head's position
     assert versions_of(together[2]) == {"b": 1, "c": 0}
     assert [r.id for r in corrections_of(together[3])] == ids
+
+
+def test_a_failing_statement_fails_as_sqlalchemy_reports_it(store: EventStore) -> None:
+    # The service answers SQLAlchemy's OperationalError with 503; a pipeline's error must
+    # arrive in the same form.
+    with store.engine.connect() as conn, pytest.raises(DBAPIError):
+        run_together(conn, [(HEAD, ()), ("SELECT no_such_column FROM events", ())])
