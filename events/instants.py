@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import lru_cache
 
 # [0-9], not \d (which matches other scripts' digits), and \Z, not $ (which allows a final newline).
 DATE_TIME = re.compile(
@@ -100,6 +101,9 @@ class Period:
         object.__setattr__(self, "occurred_until", format_instant(self.end))
 
 
+# Reports cluster on the same days and instants; a Period is immutable, so one can serve
+# every draft that gives the same text (a fifth of validation's time was spent here).
+@lru_cache(maxsize=4096)
 def parse_occurred_at(text: str) -> Period:
     """`YYYY`, `YYYY-MM`, `YYYY-MM-DD` or a date-time with an offset."""
     try:
