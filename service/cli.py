@@ -323,7 +323,7 @@ def parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         help="processes that validate the next batches while one is appended; 0: validate in"
-        " line (default: 1 for a file over 4 MB on a machine with more than one core)",
+        " line (default: 1 for a file over 4 MB on a machine with 3 cores or more)",
     )
     load.set_defaults(run=cmd_import)
 

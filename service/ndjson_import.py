@@ -1,8 +1,8 @@
 """Reading an NDJSON file for `timeline import`: batches of validated drafts, in order.
 
-Validation (strict JSON, the schema, canonical JSON) is a third of an import's time,
-so by default a worker process validates the next batches while the importing process
-appends one; drafts travel back compactly (see `Draft.__reduce__`).
+Validation (strict JSON, the schema, canonical JSON) is about a third of an import's
+time, so where cores are free a worker process validates the next batches while the
+importing process appends one; drafts travel back compactly (see `Draft.__reduce__`).
 """
 
 from __future__ import annotations
@@ -21,11 +21,15 @@ Numbered = list[tuple[int, Draft | InvalidInput]]
 # Starting a worker process takes about half a second: below this a file is validated
 # sooner in line (1,000 events: 1,517 events/s in line against 843 with a worker).
 WORKER_WORTH_BYTES = 4 * 1024 * 1024
+# On two cores the worker and the importing process slow each other down: 100,000 events
+# took 11.9 to 13.1 s with a worker and 12.7 s in line (2026-11-28), so it waits for more.
+WORKER_WORTH_CORES = 3
 
 
 def default_import_workers(path: Path) -> int:
-    """One validating worker for a large file on a machine with a core to spare, else none."""
-    return 1 if (os.cpu_count() or 1) > 1 and path.stat().st_size > WORKER_WORTH_BYTES else 0
+    """One validating worker for a large file on a machine with cores to spare, else none."""
+    cores = os.cpu_count() or 1
+    return 1 if cores >= WORKER_WORTH_CORES and path.stat().st_size > WORKER_WORTH_BYTES else 0
 
 
 Lines = list[tuple[int, bytes]]
