@@ -11,7 +11,7 @@
 (e) `timeline import` of 100,000 events;
 and a profile of where a batch append's time goes.
 
-(a) and (b) alternate calls between the three, so that noise hits them alike.
+(a) and (b) alternate calls between the four writers, so that noise hits them alike.
 """
 
 from __future__ import annotations
@@ -29,11 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
-from eventsourcing.application import Application
-from eventsourcing.domain import Aggregate, event
-from sqlalchemy import Engine, MetaData, insert
-from sqlalchemy.engine import make_url
-from sqlalchemy.sql.elements import quoted_name
 
 from bench.asof import LogMaker
 from bench.common import (
@@ -47,11 +42,11 @@ from bench.common import (
     record,
     server,
 )
+from bench.contenders import EveryRow, eventsourcing_app, plain_table
 from events import store as store_module
 from events.batch import EVENT_COLUMNS, row_of
 from events.database import make_engine
 from events.drafts import draft_from_json
-from events.tables import events as events_table
 from service.wiring import build_store
 
 BATCH = 100
@@ -78,92 +73,43 @@ def _references(envelope: dict[str, Any]) -> bool:
     return envelope["type"] in ("event.retracted", "talks.offer_rejected")
 
 
-def plain_table(engine: Engine) -> Callable[[list[dict[str, Any]]], None]:
-    """The events table's shape (columns, keys, indexes), without the store around it."""
-    metadata = MetaData()
-    table = events_table.to_metadata(metadata, name="plain_events")
-    for index in table.indexes:  # index names are database-wide
-        if isinstance(index.name, str):
-            index.name = quoted_name(index.name.replace("_events", "_plain_events"), None)
-    for constraint in table.constraints:
-        if isinstance(constraint.name, str):
-            constraint.name = constraint.name.replace("_events", "_plain_events")
-    metadata.create_all(engine)
-
-    def insert_rows(rows: list[dict[str, Any]]) -> None:
-        with engine.begin() as conn:
-            conn.execute(insert(table), rows)
-
-    return insert_rows
-
-
-class Report(Aggregate):
-    """One aggregate per saved batch: its creation and 99 reports are 100 events."""
-
-    @event("Reported")
-    def report(self, envelope: dict[str, Any]) -> None:
-        pass
-
-
-def eventsourcing_app(url: str, folder: str) -> Callable[[list[dict[str, Any]]], None]:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": f"{folder}/es.db"}
-    else:
-        env = {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": str(parsed.database),
-            "POSTGRES_HOST": str(parsed.host or "127.0.0.1"),
-            "POSTGRES_PORT": str(parsed.port or 5432),
-            "POSTGRES_USER": str(parsed.username or "postgres"),
-            "POSTGRES_PASSWORD": str(parsed.password or ""),
-        }
-    app: Application[Any] = Application(env=env)
-    pending: list[Report] = []
-
-    def prepare(batch: list[dict[str, Any]]) -> None:
-        aggregate = Report()  # its creation is the first of the 100 events
-        for envelope in batch[1:]:
-            aggregate.report(envelope)
-        pending.append(aggregate)
-
-    def save(batch: list[dict[str, Any]]) -> None:
-        app.save(pending.pop())
-
-    save.prepare = prepare  # type: ignore[attr-defined]
-    return save
-
-
 def side_by_side(base_url: str | None, rounds: int) -> dict[str, float]:
-    """Seconds per event for the store, Core and eventsourcing, alternating calls."""
-    spent = {"store": 0.0, "core": 0.0, "eventsourcing": 0.0}
+    """Seconds per event for the store, Core (the events alone, and every row the store
+    writes) and eventsourcing, alternating calls."""
+    spent = {"store": 0.0, "core": 0.0, "every_row": 0.0, "eventsourcing": 0.0}
     with (
         fresh_database(base_url) as store_url,
         fresh_database(base_url) as core_url,
+        fresh_database(base_url) as every_row_url,
         fresh_database(base_url) as es_url,
         tempfile.TemporaryDirectory() as folder,
     ):
-        store_engine, core_engine = make_engine(store_url), make_engine(core_url)
-        store = build_store(store_engine)
-        core_insert = plain_table(core_engine)
+        engines = [make_engine(url) for url in (store_url, core_url, every_row_url)]
+        store = build_store(engines[0])
+        core_insert = plain_table(engines[1])
+        every_row = EveryRow(engines[0], engines[2])
         es_save = eventsourcing_app(es_url, folder)
         log = envelopes(rounds * BATCH, seed=1)
+
+        def timed(name: str, write: Callable[[Any], Any], argument: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return write(argument)
+            finally:
+                spent[name] += time.perf_counter() - began
+
         for index in range(rounds):
             batch = log[index * BATCH : (index + 1) * BATCH]
             drafts = [draft_from_json(e) for e in batch]  # validation: outside the lock, timed apart
-            began = time.perf_counter()
-            stored = store.append(drafts).events
-            spent["store"] += time.perf_counter() - began
+            stored = timed("store", store.append, drafts).events
             rows = [dict(zip(EVENT_COLUMNS, row_of(e), strict=True)) for e in stored]
-            began = time.perf_counter()
-            core_insert(rows)
-            spent["core"] += time.perf_counter() - began
+            timed("core", core_insert, rows)
+            timed("every_row", every_row, every_row.written(stored[0].position, stored[-1].position))
             es_save.prepare(batch)  # type: ignore[attr-defined]
-            began = time.perf_counter()
-            es_save(batch)
-            spent["eventsourcing"] += time.perf_counter() - began
-        store_engine.dispose()
-        core_engine.dispose()
+            timed("eventsourcing", es_save, batch)
+        every_row.check()
+        for engine in engines:
+            engine.dispose()
     return {name: seconds / (rounds * BATCH) for name, seconds in spent.items()}
 
 
@@ -350,10 +296,16 @@ def main(argv: list[str] | None = None) -> int:
         whole, parts = profile(base, profiled)
         validation = validation_cost(2000) * 1e6
         core, es, ours = per_event["core"], per_event["eventsourcing"], per_event["store"]
+        every = per_event["every_row"]
         rows = [
             (f"(a) store, batch of {BATCH} (validated drafts in)", us(ours), ""),
             ("(a) SQLAlchemy Core insert of the same rows", us(core), ""),
             ("(a) store / Core rate", f"{core / ours:.2f}x", ">= 0.5x"),
+            (
+                "(a) Core writing every row the store writes (events, Merkle nodes, state rows)",
+                f"{us(every)} (store / this: {every / ours:.2f}x)",
+                "",
+            ),
             (
                 f"(b) `eventsourcing` {_es_version()}, 100 events per save",
                 f"{us(es)} ({core / es:.2f}x of Core)",
@@ -389,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
             f"| part | an event | share |\n|---|---|---|\n{shares}\n"
         )
     body = (
-        f"(a) and (b): {args.rounds} calls of {BATCH} events each, alternating between the three, each "
+        f"(a) and (b): {args.rounds} calls of {BATCH} events each, alternating between the four, each "
         "against its own fresh database. The store's figure includes its hooks (Merkle tree, read model, "
         "NOTIFY on PostgreSQL); validation is measured apart, since it runs before the lock.\n"
         + "".join(sections)
