@@ -11,7 +11,7 @@
 (e) `timeline import` of 100,000 events;
 and a profile of where a batch append's time goes.
 
-(a) and (b) alternate calls between the four writers, so that noise hits them alike.
+(a) and (b) alternate calls between the five writers, so that noise hits them alike.
 """
 
 from __future__ import annotations
@@ -75,19 +75,21 @@ def _references(envelope: dict[str, Any]) -> bool:
 
 def side_by_side(base_url: str | None, rounds: int) -> dict[str, float]:
     """Seconds per event for the store, Core (the events alone, and every row the store
-    writes) and eventsourcing, alternating calls."""
-    spent = {"store": 0.0, "core": 0.0, "every_row": 0.0, "eventsourcing": 0.0}
+    writes), the store's bulk write of those rows, and eventsourcing, alternating calls."""
+    spent = {"store": 0.0, "core": 0.0, "every_row": 0.0, "bulk": 0.0, "eventsourcing": 0.0}
     with (
         fresh_database(base_url) as store_url,
         fresh_database(base_url) as core_url,
         fresh_database(base_url) as every_row_url,
+        fresh_database(base_url) as bulk_url,
         fresh_database(base_url) as es_url,
         tempfile.TemporaryDirectory() as folder,
     ):
-        engines = [make_engine(url) for url in (store_url, core_url, every_row_url)]
+        engines = [make_engine(url) for url in (store_url, core_url, every_row_url, bulk_url)]
         store = build_store(engines[0])
         core_insert = plain_table(engines[1])
         every_row = EveryRow(engines[0], engines[2])
+        bulk = EveryRow(engines[0], engines[3], bulk=True)
         es_save = eventsourcing_app(es_url, folder)
         log = envelopes(rounds * BATCH, seed=1)
 
@@ -104,10 +106,13 @@ def side_by_side(base_url: str | None, rounds: int) -> dict[str, float]:
             stored = timed("store", store.append, drafts).events
             rows = [dict(zip(EVENT_COLUMNS, row_of(e), strict=True)) for e in stored]
             timed("core", core_insert, rows)
-            timed("every_row", every_row, every_row.written(stored[0].position, stored[-1].position))
+            written = every_row.written(stored[0].position, stored[-1].position)
+            timed("every_row", every_row, written)
+            timed("bulk", bulk, written)
             es_save.prepare(batch)  # type: ignore[attr-defined]
             timed("eventsourcing", es_save, batch)
         every_row.check()
+        bulk.check()
         for engine in engines:
             engine.dispose()
     return {name: seconds / (rounds * BATCH) for name, seconds in spent.items()}
@@ -296,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         whole, parts = profile(base, profiled)
         validation = validation_cost(2000) * 1e6
         core, es, ours = per_event["core"], per_event["eventsourcing"], per_event["store"]
-        every = per_event["every_row"]
+        every, floor = per_event["every_row"], per_event["bulk"]
         rows = [
             (f"(a) store, batch of {BATCH} (validated drafts in)", us(ours), ""),
             ("(a) SQLAlchemy Core insert of the same rows", us(core), ""),
@@ -304,6 +309,11 @@ def main(argv: list[str] | None = None) -> int:
             (
                 "(a) Core writing every row the store writes (events, Merkle nodes, state rows)",
                 f"{us(every)} (store / this: {every / ours:.2f}x)",
+                "",
+            ),
+            (
+                "(a) the same rows by `bulk_insert` (COPY / one prepared statement): a floor",
+                f"{us(floor)} (store / this: {floor / ours:.2f}x)",
                 "",
             ),
             (
@@ -341,9 +351,9 @@ def main(argv: list[str] | None = None) -> int:
             f"| part | an event | share |\n|---|---|---|\n{shares}\n"
         )
     body = (
-        f"(a) and (b): {args.rounds} calls of {BATCH} events each, alternating between the four, each "
-        "against its own fresh database. The store's figure includes its hooks (Merkle tree, read model, "
-        "NOTIFY on PostgreSQL); validation is measured apart, since it runs before the lock.\n"
+        f"(a) and (b): {args.rounds} calls of {BATCH} events each, alternating between the five writers, "
+        "each against its own fresh database. The store's figure includes its hooks (Merkle tree, "
+        "read model, NOTIFY on PostgreSQL); validation is measured apart, since it runs before the lock.\n"
         + "".join(sections)
     )
     command = "python -m bench.append " + " ".join(argv if argv is not None else sys.argv[1:])
