@@ -1,14 +1,16 @@
-"""What the store's batch append is measured against in bench.append: each is a
-callable that writes one batch of 100, built on its own fresh database."""
+"""What the store's batch append is measured against in bench.append, each writing
+into its own fresh database: a plain events table, `eventsourcing`, and the rows the
+store wrote, copied by Core or by the store's own bulk write."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
-from sqlalchemy import Engine, MetaData, Table, bindparam, func, insert, select, update
+from sqlalchemy import Engine, MetaData, bindparam, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql.elements import quoted_name
 
@@ -16,6 +18,8 @@ from events.database import bulk_insert, mark, write_transaction
 from events.tables import events as events_table
 from events.tables import merkle_nodes
 from projections.sql.tables import state_rows
+
+Row = dict[str, Any]
 
 
 def plain_table(engine: Engine) -> Callable[[list[dict[str, Any]]], None]:
@@ -31,7 +35,7 @@ def plain_table(engine: Engine) -> Callable[[list[dict[str, Any]]], None]:
     metadata.create_all(engine)
 
     def insert_rows(rows: list[dict[str, Any]]) -> None:
-        with engine.begin() as conn:
+        with write_transaction(engine) as conn:  # as the store's: BEGIN IMMEDIATE on SQLite
             conn.execute(insert(table), rows)
 
     return insert_rows
@@ -45,127 +49,125 @@ class Report(Aggregate):
         pass
 
 
-def eventsourcing_app(url: str, folder: str) -> Callable[[list[dict[str, Any]]], None]:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": f"{folder}/es.db"}
-    else:
-        env = {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": str(parsed.database),
-            "POSTGRES_HOST": str(parsed.host or "127.0.0.1"),
-            "POSTGRES_PORT": str(parsed.port or 5432),
-            "POSTGRES_USER": str(parsed.username or "postgres"),
-            "POSTGRES_PASSWORD": str(parsed.password or ""),
-        }
-    app: Application[Any] = Application(env=env)
-    pending: list[Report] = []
+class EventsourcingSaves:
+    """The `eventsourcing` library's application saving one aggregate of 100 events a
+    call. `prepare` creates the aggregate's events untimed, as its command methods would
+    before a save; the store's timed append includes building and hashing its events."""
 
-    def prepare(batch: list[dict[str, Any]]) -> None:
+    def __init__(self, url: str, folder: str) -> None:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": f"{folder}/es.db"}
+        else:
+            env = {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": str(parsed.database),
+                "POSTGRES_HOST": str(parsed.host or "127.0.0.1"),
+                "POSTGRES_PORT": str(parsed.port or 5432),
+                "POSTGRES_USER": str(parsed.username or "postgres"),
+                "POSTGRES_PASSWORD": str(parsed.password or ""),
+            }
+        self.app: Application[Any] = Application(env=env)
+        self.pending: list[Report] = []
+
+    def prepare(self, batch: list[dict[str, Any]]) -> None:
         aggregate = Report()  # its creation is the first of the 100 events
         for envelope in batch[1:]:
             aggregate.report(envelope)
-        pending.append(aggregate)
+        self.pending.append(aggregate)
 
-    def save(batch: list[dict[str, Any]]) -> None:
-        app.save(pending.pop())
-
-    save.prepare = prepare  # type: ignore[attr-defined]
-    return save
+    def __call__(self, batch: list[dict[str, Any]]) -> None:
+        self.app.save(self.pending.pop())
 
 
-class EveryRow:
-    """SQLAlchemy Core writing every row the store wrote for a batch (its events, the
-    Merkle nodes they complete, their state rows, and the closing of the state rows a
-    correction ends) into a database migrated like the store's: what those writes cost
-    without the reads, rules and hashing that decide them. With `bulk`, the store's own
-    fastest write instead (COPY on PostgreSQL, one prepared statement on SQLite): a floor
-    for any append that writes these rows."""
+@dataclass(frozen=True)
+class WrittenRows:
+    """What the store wrote for one batch. A state row inserted and closed within the
+    batch appears once, closed (the store inserts it, then updates it)."""
 
-    def __init__(self, store_engine: Engine, engine: Engine, *, bulk: bool = False) -> None:
-        self.source, self.engine, self.bulk = store_engine, engine, bulk
-        self.merkle_seen: dict[int, int] = {}  # level -> highest idx already copied
+    events: list[Row]
+    nodes: list[Row]  # Merkle nodes the batch completed, leaves included
+    state_rows: list[Row]  # inserted by the batch, reopened ones included
+    closed: list[Row]  # earlier state rows the batch's corrections closed
 
-    def written(self, first: int, last: int) -> list[tuple[Table, list[dict[str, Any]]]]:
-        """Read back, untimed, what the store wrote for positions first..last."""
-        with self.source.connect() as conn:
-            events = conn.execute(
-                select(events_table).where(events_table.c.position.between(first, last))
-            ).mappings()
-            found: list[tuple[Table, list[dict[str, Any]]]] = [(events_table, [dict(r) for r in events])]
-            nodes: list[dict[str, Any]] = []
+
+class StoreRows:
+    """Reads back, untimed, what the store wrote for a batch's positions."""
+
+    def __init__(self, store_engine: Engine) -> None:
+        self.engine = store_engine
+        self.merkle_seen: dict[int, int] = {}  # level -> highest idx already read
+
+    def __call__(self, first: int, last: int) -> WrittenRows:
+        with self.engine.connect() as conn:
+            events = conn.execute(select(events_table).where(events_table.c.position.between(first, last)))
+            nodes: list[Row] = []
             level = 0
-            while True:
-                rows = (
-                    conn.execute(
-                        select(merkle_nodes).where(
-                            merkle_nodes.c.level == level,
-                            merkle_nodes.c.idx > self.merkle_seen.get(level, -1),
-                        )
+            # A node at level L + 1 is only ever completed with one at level L.
+            while found := _rows(
+                conn.execute(
+                    select(merkle_nodes).where(
+                        merkle_nodes.c.level == level, merkle_nodes.c.idx > self.merkle_seen.get(level, -1)
                     )
-                    .mappings()
-                    .all()
                 )
-                if not rows:
-                    break
-                self.merkle_seen[level] = max(r["idx"] for r in rows)
-                nodes += [dict(r) for r in rows]
+            ):
+                self.merkle_seen[level] = max(r["idx"] for r in found)
+                nodes += found
                 level += 1
-            found.append((merkle_nodes, nodes))
-            added = conn.execute(
-                select(state_rows).where(state_rows.c.sys_from.between(first, last))
-            ).mappings()
-            found.append((state_rows, [dict(r) for r in added]))
+            added = conn.execute(select(state_rows).where(state_rows.c.sys_from.between(first, last)))
             closed = conn.execute(
                 select(state_rows).where(
                     state_rows.c.sys_until.between(first, last), state_rows.c.sys_from < first
                 )
-            ).mappings()
-            found.append((_CLOSING, [dict(r) for r in closed]))
-        return found
+            )
+            return WrittenRows(_rows(events), nodes, _rows(added), _rows(closed))
 
-    def check(self) -> None:
-        """The copy must hold what the store's database holds, or its figure means nothing."""
-        counts = [
-            select(func.count()).select_from(events_table),
-            select(func.count()).select_from(merkle_nodes),
-            select(func.count()).select_from(state_rows),
-            select(func.count()).select_from(state_rows).where(state_rows.c.sys_until.is_(None)),
-        ]
-        with self.source.connect() as ours, self.engine.connect() as theirs:
-            found = [(ours.scalar(q), theirs.scalar(q)) for q in counts]
-        if any(a != b for a, b in found):
-            raise RuntimeError(f"the every-row copy differs from the store's rows: {found}")
 
-    def __call__(self, written: list[tuple[Table, list[dict[str, Any]]]]) -> None:
-        if self.bulk:
-            self._write_bulk(written)
-            return
-        with self.engine.begin() as conn:
-            for table, rows in written:
-                if rows and table is _CLOSING:
-                    conn.execute(_CLOSE, [{f"k_{k}": row[k] for k in _KEY_AND_END} for row in rows])
-                elif rows:
-                    conn.execute(insert(table), rows)
+class RowCopy:
+    """Writes the rows the store wrote into a database migrated like the store's: what
+    those writes cost without the reads, rules and hashing that decide them. By
+    SQLAlchemy Core, or with `bulk` by the store's own fastest write (COPY on PostgreSQL,
+    one prepared statement on SQLite): a floor for any append that writes these rows."""
 
-    def _write_bulk(self, written: list[tuple[Table, list[dict[str, Any]]]]) -> None:
+    def __init__(self, engine: Engine, *, bulk: bool = False) -> None:
+        self.engine, self.bulk = engine, bulk
+
+    def __call__(self, rows: WrittenRows) -> None:
+        tables = ((events_table, rows.events), (merkle_nodes, rows.nodes), (state_rows, rows.state_rows))
         with write_transaction(self.engine) as conn:
-            for table, rows in written:
-                if rows and table is _CLOSING:
-                    m = mark(conn)
-                    where = " AND ".join(f"{k} = {m}" for k in _KEY_AND_END[:4])
-                    conn.exec_driver_sql(
-                        f"UPDATE state_rows SET sys_until = {m} WHERE {where}",
-                        [(row["sys_until"], *(row[k] for k in _KEY_AND_END[:4])) for row in rows],
-                    )
-                elif rows:
-                    bulk_insert(conn, table.name, list(rows[0]), [tuple(row.values()) for row in rows])
+            for table, found in tables:
+                if found and self.bulk:
+                    bulk_insert(conn, table.name, list(found[0]), [tuple(row.values()) for row in found])
+                elif found:
+                    conn.execute(insert(table), found)
+            if rows.closed and self.bulk:
+                m = mark(conn)
+                where = " AND ".join(f"{k} = {m}" for k in _STATE_KEY)
+                conn.exec_driver_sql(
+                    f"UPDATE state_rows SET sys_until = {m} WHERE {where}",
+                    [(row["sys_until"], *(row[k] for k in _STATE_KEY)) for row in rows.closed],
+                )
+            elif rows.closed:
+                keys = (*_STATE_KEY, "sys_until")
+                conn.execute(_CLOSE, [{f"k_{k}": row[k] for k in keys} for row in rows.closed])
+
+    def check(self, store_engine: Engine) -> None:
+        """The copy must hold the very rows the store's database holds, or its figure
+        means nothing."""
+        for table in (events_table, merkle_nodes, state_rows):
+            query = select(table).order_by(*table.primary_key.columns)
+            with store_engine.connect() as ours, self.engine.connect() as copy:
+                if ours.execute(query).all() != copy.execute(query).all():
+                    raise RuntimeError(f"the copy's {table.name} differ from the store's")
 
 
-_KEY_AND_END = ("position", "generation", "kind", "sys_from", "sys_until")
-_CLOSING = Table("closing", MetaData())  # a marker: these state rows are updated, not inserted
+def _rows(result: Any) -> list[Row]:
+    return [dict(row) for row in result.mappings()]
+
+
+_STATE_KEY = ("position", "generation", "kind", "sys_from")
 _CLOSE = (
     update(state_rows)
-    .where(*(state_rows.c[k] == bindparam(f"k_{k}") for k in _KEY_AND_END[:4]))
+    .where(*(state_rows.c[k] == bindparam(f"k_{k}") for k in _STATE_KEY))
     .values(sys_until=bindparam("k_sys_until"))
 )
