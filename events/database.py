@@ -66,7 +66,7 @@ def make_engine(url: str, *, application_name: str = "timeline", **kwargs: Any) 
     return create_engine(
         url,
         # JIT compiles a query whose estimated cost is high, which a recursive query's guessed
-        # row counts always are: 200 to 350 ms of compiling for a 2 ms lookup in an append.
+        # row counts always are: 200 to 400 ms of compiling for a 2 ms lookup in an append.
         # Every query here is an index lookup or a range read, which JIT does not speed up.
         connect_args={"application_name": application_name, "connect_timeout": 5, "options": "-c jit=off"},
         pool_pre_ping=True,
