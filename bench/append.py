@@ -45,7 +45,6 @@ from bench.common import (
 )
 from bench.contenders import EventsourcingSaves, RowCopy, StoreRows, plain_table
 from events import store as store_module
-from events.batch import EVENT_COLUMNS, row_of
 from events.database import make_engine
 from events.drafts import draft_from_json
 from service.wiring import build_store
@@ -106,11 +105,10 @@ def side_by_side(base_url: str | None, rounds: int) -> dict[str, float]:
             batch = log[index * BATCH : (index + 1) * BATCH]
             drafts = [draft_from_json(e) for e in batch]  # validation: outside the lock, timed apart
             stored = timed("store", store.append, drafts).events
-            rows = [dict(zip(EVENT_COLUMNS, row_of(e), strict=True)) for e in stored]
             written = written_by_store(stored[0].position, stored[-1].position)
             es_save.prepare(batch)
             others: list[tuple[str, Callable[[Any], Any], Any]] = [
-                ("core", core_insert, rows),
+                ("core", core_insert, written.events),
                 ("every_row", every_row, written),
                 ("bulk", bulk, written),
                 ("eventsourcing", es_save, batch),
