@@ -230,6 +230,30 @@ class EventStore:
             ).first()
         return Head(row.position, row.hash, row.recorded_at) if row else None
 
+    def correctors(self, event_id: str, until: int | None = None) -> list[StoredEvent]:
+        """The events that supersede or retract this one (up to a position), in log order."""
+        query = (
+            select(events_table.c.body)
+            .where(events_table.c.corrects == event_id)
+            .order_by(events_table.c.position)
+        )
+        if until is not None:
+            query = query.where(events_table.c.position <= until)
+        with self.engine.connect() as conn:
+            return [StoredEvent.from_body(body) for body in conn.execute(query).scalars()]
+
+    def occurred_from_after(self, after: int, limit: int) -> list[tuple[int, str]]:
+        """(position, occurred_from) of up to `limit` events after a position: the columns
+        alone, so that a summary of valid time need not read the bodies."""
+        query = (
+            select(events_table.c.position, events_table.c.occurred_from)
+            .where(events_table.c.position > after)
+            .order_by(events_table.c.position)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [(row.position, row.occurred_from) for row in conn.execute(query)]
+
     def events_until(self, position: int) -> Iterator[StoredEvent]:
         """Every event up to a position, in log order, paged."""
         for page in self.iter_rows(until=position):

@@ -59,6 +59,16 @@ DateTime = Annotated[str, AfterValidator(_check_date_time)]
 DayOrDateTime = Annotated[str, AfterValidator(_check_day_or_date_time)]
 
 
+# What the models' own validators check, said in each type's JSON Schema so that a
+# client (the viewer's editor) can check it before sending: `uniqueItems` is standard
+# JSON Schema; the `x-` keywords are this service's, and their meaning is in docs/api.md.
+DISTINCT = {"uniqueItems": True}
+DIFFERS_FROM_PARTY = {"x-differs-from": "party"}
+AFTER_STARTS = {"x-after": "starts", "x-format": "day-or-date-time"}
+DAY_OR_DATE_TIME = {"x-format": "day-or-date-time"}
+KEYS_FROM_PARTICIPANTS = {"x-keys-from": "participants"}
+
+
 def _distinct(values: list[str], what: str) -> None:
     if len(set(values)) != len(values):
         raise ValueError(f"{what} must be distinct")
@@ -71,46 +81,63 @@ class Strict(BaseModel):
 class EventData(Strict):
     """Keys accepted on every type."""
 
-    speaker: Slug | None = None
-    note: Note | None = None
+    speaker: Slug | None = Field(
+        default=None,
+        description="Who spoke for the party: a person or body, as a slug (gerasimov, ua-general-staff)",
+    )
+    note: Note | None = Field(default=None, description="Anything worth keeping that fits no other field")
 
 
 class ControlClaimed(EventData):
-    area: Slug
-    controller: Slug
-    extent: Extent
-    claimant: Slug
-    within: Slug | None = None
-    area_km2: Annotated[float, Field(ge=0)] | None = None
+    area: Slug = Field(description="The area claimed, as a slug (ru-kursk-oblast)")
+    controller: Slug = Field(description="The party that holds the area, by this claim")
+    extent: Extent = Field(description="Whether the controller holds all of the area or part of it")
+    claimant: Slug = Field(description="The party that makes the claim")
+    within: Slug | None = Field(
+        default=None, description="The area this one lies in (ru-kursk-oblast for ru-kursk-oblast-gornal)"
+    )
+    area_km2: Annotated[float, Field(ge=0)] | None = Field(
+        default=None, description="The square kilometres the controller holds, by this claim"
+    )
 
 
 class ClaimDenied(EventData):
-    area: Slug
-    claimant: Slug
-    denied_event_id: EventId | None = None
+    area: Slug = Field(description="The area whose claim is denied")
+    claimant: Slug = Field(description="The party that denies")
+    denied_event_id: EventId | None = Field(
+        default=None, description="The id of the territory.control_claimed event denied, on the same area"
+    )
 
 
 class Assessed(EventData):
-    area: Slug
-    assessor: Slug
-    controller: Slug
-    extent: Extent
-    area_km2: Annotated[float, Field(ge=0)] | None = None
+    area: Slug = Field(description="The area assessed")
+    assessor: Slug = Field(description="Who assesses: an institute, an agency, a dataset (isw, acled)")
+    controller: Slug = Field(description="The party that holds the area, by this assessment")
+    extent: Extent = Field(description="Whether the controller holds all of the area or part of it")
+    area_km2: Annotated[float, Field(ge=0)] | None = Field(
+        default=None, description="The square kilometres the controller holds, by this assessment"
+    )
 
 
 class ForcesReported(EventData):
-    area: Slug
-    force: Slug
-    supporting: Slug
-    status: Literal["reported", "acknowledged", "denied"]
-    claimant: Slug
-    size: Text | None = None
+    area: Slug = Field(description="Where the forces are reported")
+    force: Slug = Field(description="Whose forces (kp for North Korea's)")
+    supporting: Slug = Field(description="The party they fight for")
+    status: Literal["reported", "acknowledged", "denied"] = Field(
+        description="Reported by others, acknowledged by those involved, or denied"
+    )
+    claimant: Slug = Field(description="The party that makes the report")
+    size: Text | None = Field(default=None, description="How many, in the report's words (about 12,000)")
 
 
 class OfferMade(EventData):
-    party: TalksParty
-    counterparty: TalksParty
-    preconditions: list[Text]
+    party: TalksParty = Field(description="The party that offers talks")
+    counterparty: Annotated[TalksParty, Field(json_schema_extra=DIFFERS_FROM_PARTY)] = Field(
+        description="The party offered talks"
+    )
+    preconditions: list[Text] = Field(
+        description="Each precondition in the offer's words; none means without preconditions"
+    )
 
     @model_validator(mode="after")
     def _two_sides(self) -> OfferMade:
@@ -120,9 +147,11 @@ class OfferMade(EventData):
 
 
 class PositionStated(EventData):
-    party: TalksParty
-    counterparty: TalksParty
-    position: Text
+    party: TalksParty = Field(description="The party whose position it is")
+    counterparty: Annotated[TalksParty, Field(json_schema_extra=DIFFERS_FROM_PARTY)] = Field(
+        description="The other side of the track"
+    )
+    position: Text = Field(description="The position, in a sentence")
 
     @model_validator(mode="after")
     def _two_sides(self) -> PositionStated:
@@ -132,9 +161,11 @@ class PositionStated(EventData):
 
 
 class ProposalMade(EventData):
-    proposer: TalksParty
-    parties: Annotated[list[TalksParty], Field(min_length=2)]
-    terms: list[Text]
+    proposer: TalksParty = Field(description="The party that proposes")
+    parties: Annotated[list[TalksParty], Field(min_length=2, json_schema_extra=DISTINCT)] = Field(
+        description="The parties the proposal is addressed to (two or more)"
+    )
+    terms: list[Text] = Field(description="The terms, in order")
 
     @model_validator(mode="after")
     def _distinct_parties(self) -> ProposalMade:
@@ -143,16 +174,25 @@ class ProposalMade(EventData):
 
 
 class OfferRejected(EventData):
-    party: TalksParty
-    offer_event_id: EventId
+    party: TalksParty = Field(description="The party that rejects (the offer's counterparty)")
+    offer_event_id: EventId = Field(description="The id of the talks.offer_made event rejected")
 
 
 class CeasefireDeclared(EventData):
-    parties: Annotated[list[TalksParty], Field(min_length=2)]
-    declared_by: Slug
-    starts: DayOrDateTime
-    ends: DayOrDateTime | None = None
-    scope: Text | None = None
+    parties: Annotated[list[TalksParty], Field(min_length=2, json_schema_extra=DISTINCT)] = Field(
+        description="The parties the ceasefire binds (two or more)"
+    )
+    declared_by: Slug = Field(description="Who declared it")
+    starts: Annotated[DayOrDateTime, Field(json_schema_extra=DAY_OR_DATE_TIME)] = Field(
+        description="When it starts: a date (its start) or a date-time with an offset"
+    )
+    ends: Annotated[DayOrDateTime, Field(json_schema_extra=AFTER_STARTS)] | None = Field(
+        default=None,
+        description="When it ends: a date (the end of that day) or a date-time with an offset; none: open",
+    )
+    scope: Text | None = Field(
+        default=None, description="What it covers (energy infrastructure, the Black Sea)"
+    )
 
     @model_validator(mode="after")
     def _window(self) -> CeasefireDeclared:
@@ -166,10 +206,12 @@ class CeasefireDeclared(EventData):
 
 
 class RoundHeld(EventData):
-    parties: Annotated[list[TalksParty], Field(min_length=2)]
-    place: Slug
-    mediator: Slug | None = None
-    outcome: Text | None = None
+    parties: Annotated[list[TalksParty], Field(min_length=2, json_schema_extra=DISTINCT)] = Field(
+        description="The parties at the table (two or more)"
+    )
+    place: Slug = Field(description="Where, as a slug (istanbul, va)")
+    mediator: Slug | None = Field(default=None, description="Who mediated")
+    outcome: Text | None = Field(default=None, description="What came of it, in a sentence")
 
     @model_validator(mode="after")
     def _distinct_parties(self) -> RoundHeld:
@@ -178,12 +220,16 @@ class RoundHeld(EventData):
 
 
 class MeetingHeld(EventData):
-    participants: Annotated[list[Slug], Field(min_length=2)]
-    place: Slug
-    occasion: Text | None = None
-    on_behalf_of: dict[Slug, Slug] | None = None
-    tone: Text | None = None
-    topics: list[Text] | None = None
+    participants: Annotated[list[Slug], Field(min_length=2, json_schema_extra=DISTINCT)] = Field(
+        description="Who met: people or parties, two or more"
+    )
+    place: Slug = Field(description="Where, as a slug (va for the Vatican)")
+    occasion: Text | None = Field(default=None, description="The occasion (Pope Francis' funeral)")
+    on_behalf_of: Annotated[dict[Slug, Slug], Field(json_schema_extra=KEYS_FROM_PARTICIPANTS)] | None = Field(
+        default=None, description="For each participant who spoke for a party, that party"
+    )
+    tone: Text | None = Field(default=None, description="The tone reported (constructive)")
+    topics: list[Text] | None = Field(default=None, description="What was discussed, one topic an entry")
 
     @model_validator(mode="after")
     def _participants(self) -> MeetingHeld:
@@ -195,15 +241,19 @@ class MeetingHeld(EventData):
 
 
 class StatementMade(EventData):
-    speaker: Slug  # required here, unlike on other types
-    text: Text
-    party: Slug | None = None
-    about: list[Slug] | None = None
+    speaker: Slug = Field(
+        description="Who spoke, as a slug (putin, peskov)"
+    )  # required here, unlike on other types
+    text: Text = Field(description="What was said, quoted or summed up")
+    party: Slug | None = Field(default=None, description="The party the speaker speaks for")
+    about: list[Slug] | None = Field(default=None, description="The parties the statement is about")
 
 
 class Retracted(EventData):
-    target_event_id: EventId
-    reason: Text
+    target_event_id: EventId = Field(
+        description="The id of the event retracted: it stops counting from now on"
+    )
+    reason: Text = Field(description="Why it is retracted")
 
 
 DATA_MODELS: dict[str, type[EventData]] = {

@@ -21,13 +21,16 @@ from service.group_commit import GroupCommit
 from service.requests import read_body
 from service.schemas import (
     BatchOut,
+    CorrectionsOut,
+    DaysOut,
     EventsPage,
     StoredEventOut,
     SubjectPage,
     TypesOut,
     problems,
 )
-from service.state_query import query_instant
+from service.state_query import query_instant, resolve
+from service.valid_days import ValidDays
 
 MAX_BATCH = 1000
 router = APIRouter()
@@ -153,6 +156,32 @@ def list_events(
 
 
 @router.get(
+    "/events/days",
+    response_model=DaysOut,
+    dependencies=[Depends(require("read"))],
+    responses=problems(401, 403, 422),
+    summary="The days on which events begin in valid time",
+    description="Each UTC day (YYYY-MM-DD, ascending) on which the occurred_from of an event recorded "
+    "by known_at falls, corrected or not: what the viewer's date control snaps to.",
+)
+def event_days(
+    request: Request,
+    store: Store,
+    known_at: Annotated[str | None, Query(description="Cut by recorded_at; default: the head")] = None,
+) -> dict[str, Any]:
+    cut = resolve(store, None, known_at)
+    days: ValidDays = request.app.state.valid_days
+    return {"known_at": cut.known_at, "position": cut.position, "days": days.until(cut.position)}
+
+
+def canonical_event_id(event_id: str) -> str:
+    try:
+        return str(uuid.UUID(event_id))
+    except ValueError:
+        raise NotFound(f"No event {event_id!r}: ids are UUIDs.") from None
+
+
+@router.get(
     "/events/{event_id}",
     response_model=StoredEventOut,
     dependencies=[Depends(require("read"))],
@@ -160,14 +189,33 @@ def list_events(
     summary="One stored event",
 )
 def get_event(event_id: str, store: Store) -> Response:
-    try:
-        canonical_id = str(uuid.UUID(event_id))
-    except ValueError:
-        raise NotFound(f"No event {event_id!r}: ids are UUIDs.") from None
+    canonical_id = canonical_event_id(event_id)
     event = store.get(canonical_id)
     if event is None:
         raise NotFound(f"No event {canonical_id} is stored.")
     return json_response(event.body)
+
+
+@router.get(
+    "/events/{event_id}/corrections",
+    response_model=CorrectionsOut,
+    dependencies=[Depends(require("read"))],
+    responses=problems(401, 403, 404, 422),
+    summary="The events that supersede or retract one event",
+    description="Every event whose `supersedes` or (for `event.retracted`) `target_event_id` names "
+    "this one, recorded by known_at, in position order; whether each is in effect follows from "
+    "their own corrections (CONTRACT section 5).",
+)
+def event_corrections(
+    event_id: str,
+    store: Store,
+    known_at: Annotated[str | None, Query(description="Cut by recorded_at; default: the head")] = None,
+) -> Response:
+    canonical_id = canonical_event_id(event_id)
+    if store.get(canonical_id) is None:
+        raise NotFound(f"No event {canonical_id} is stored.")
+    until = store.cut(query_instant("known_at", known_at)) if known_at is not None else None
+    return json_response('{"events":' + events_json(store.correctors(canonical_id, until)) + "}")
 
 
 @router.get(

@@ -21,7 +21,7 @@ from events.merkle_store import TreeReader
 from events.signing import load_private_key
 from events.store import EventStore
 from events.types import submission_json_schema
-from service import admin_api, api, audit, problems, runtime, state_api, stream
+from service import admin_api, api, audit, problems, runtime, state_api, stream, web
 from service.auth import ApiKeys
 from service.config import Settings, get_settings
 from service.group_commit import GroupCommit
@@ -31,6 +31,7 @@ from service.read_model import RebuildStatus
 from service.schemas import Health
 from service.send_watch import SendWatch
 from service.tail import Tail
+from service.valid_days import ValidDays
 from service.wiring import build_store
 
 logger = logging.getLogger("timeline")
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
         app.state.group_commit = GroupCommit(store)
         app.state.shutdown = anyio.Event()
         app.state.tree = TreeReader(engine)
+        app.state.valid_days = ValidDays(store)
 
         async def close_streams_on_shutdown() -> None:
             await app.state.shutdown.wait()
@@ -104,7 +106,14 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
             await send_watch.stop()  # after the streams end: they may stall while ending
             engine.dispose()
 
-    app = FastAPI(title="Timeline service", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Timeline service",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served by `web`, from assets shipped in the package rather than a CDN
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.api_keys = api_keys
     app.state.signing_key = signing_key
@@ -116,6 +125,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
     app.include_router(state_api.router)
     app.include_router(runtime.router)
     app.include_router(admin_api.router)
+    web.install(app)
     install_redaction()
 
     @app.get("/healthz", response_model=Health, responses={503: {"model": Health}}, tags=["operations"])

@@ -43,6 +43,16 @@ class SubjectPage(BaseModel):
     next_after_version: int | None
 
 
+class CorrectionsOut(BaseModel):
+    events: list[StoredEventOut] = Field(description="The superseding and retracting events, by position")
+
+
+class DaysOut(BaseModel):
+    known_at: str
+    position: int
+    days: list[str] = Field(description="UTC days, YYYY-MM-DD, ascending")
+
+
 class TypeOut(BaseModel):
     type: str
     schema_version: int

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
@@ -63,6 +63,41 @@ async def talks(
 @router.get("/diplomacy", responses=ERRORS, summary="Meetings and statements at (as_of, known_at)")
 async def diplomacy(store: Store, as_of: AsOf = None, known_at: KnownAt = None) -> Response:
     return as_json(await run_in_threadpool(state_query.state, store, as_of, known_at, "diplomacy"))
+
+
+Part = Annotated[
+    Literal["territory", "talks", "diplomacy"] | None,
+    Query(description="Compare one part only; default: all three"),
+]
+
+
+@router.get(
+    "/changes",
+    responses=ERRORS,
+    summary="What changed between two (as_of, known_at) pairs",
+    description="For each area, track and the diplomacy part: the items in the (as_of, known_at) "
+    "answer and not in the (from_as_of, from_known_at) answer (`added`), the reverse (`removed`), "
+    "those in both that show otherwise (`changed`), each under its list name and compared by "
+    "`event_id`; `status` (and an area's `within`) as `{from, to}` where it differs. Each `from_` "
+    "defaults to its counterpart; at least one must be given. See docs/api.md.",
+)
+async def changes(
+    store: Store,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    from_as_of: Annotated[str | None, Query(description="The earlier valid time; default: as_of")] = None,
+    from_known_at: Annotated[
+        str | None, Query(description="The earlier system time; default: known_at")
+    ] = None,
+    part: Part = None,
+    area: Annotated[str | None, Query(description="One area, exactly")] = None,
+    track: Annotated[str | None, Query(description="One track, exactly")] = None,
+) -> Response:
+    return as_json(
+        await run_in_threadpool(
+            state_query.changes, store, as_of, known_at, from_as_of, from_known_at, part, area, track
+        )
+    )
 
 
 @router.get(

@@ -14,6 +14,7 @@ from typing import Any
 from events.errors import FieldError, InvalidInput
 from events.instants import BadInstant, format_instant, parse_query_instant
 from events.store import EventStore
+from projections.changes import state_changes
 from projections.facts import Fact, fact_of
 from projections.history import area_history, intervals
 from projections.sql.reader import StateReader
@@ -102,6 +103,53 @@ def state(
     wanted = {name: scopes[name] for name in ([part] if part else PARTS)}
     world = StateReader(store.engine).world(cut.as_of, cut.position, wanted)
     return cut.answer(**_shape(world, cut.as_of, part, area, track))
+
+
+def changes(
+    store: EventStore,
+    as_of: str | None = None,
+    known_at: str | None = None,
+    from_as_of: str | None = None,
+    from_known_at: str | None = None,
+    part: str | None = None,
+    area: str | None = None,
+    track: str | None = None,
+) -> dict[str, Any]:
+    """What differs between the answer at (from_as_of, from_known_at) and the one at
+    (as_of, known_at); each `from_` defaults to its counterpart, and one must be given."""
+    if from_as_of is None and from_known_at is None:
+        raise InvalidInput(
+            "Say what to compare with: `from_as_of`, `from_known_at` or both.",
+            [
+                FieldError(
+                    f"/{name}", "give from_as_of or from_known_at (each defaults to its counterpart)", "query"
+                )
+                for name in ("from_as_of", "from_known_at")
+            ],
+        )
+    # Checked under their own names, so that a bad value is reported at its parameter.
+    earlier_as_of = query_instant("from_as_of", from_as_of)
+    earlier_known_at = query_instant("from_known_at", from_known_at)
+    cut = resolve(store, as_of, known_at)
+    # An omitted from_known_at is this very cut, not the head resolved a second time: an
+    # append between the two resolutions would otherwise show up as a change.
+    earlier = (
+        Cut(earlier_as_of or cut.as_of, cut.known_at, cut.position)
+        if earlier_known_at is None
+        else resolve(store, earlier_as_of or cut.as_of, earlier_known_at)
+    )
+    scopes = {"territory": area, "talks": track, "diplomacy": None}
+    wanted = {name: scopes[name] for name in ([part] if part else PARTS)}
+    reader = StateReader(store.engine)
+    before = _shape(reader.world(earlier.as_of, earlier.position, wanted), earlier.as_of, part, area, track)
+    after = _shape(reader.world(cut.as_of, cut.position, wanted), cut.as_of, part, area, track)
+    if part is not None:  # one part's shape is unwrapped; the comparison takes parts by name
+        before, after = {part: before}, {part: after}
+    found = state_changes(before, after)
+    return cut.answer(
+        **{"from": {"as_of": earlier.as_of, "known_at": earlier.known_at, "position": earlier.position}},
+        **(found[part] if part is not None else found),
+    )
 
 
 def history(store: EventStore, area: str, known_at: str | None = None) -> dict[str, Any]:
