@@ -35,6 +35,11 @@ def seed_path() -> Path:
     return Path(str(resources.files("events").joinpath(SEED_FILE)))
 
 
+def seed_article_path() -> Path:
+    """The news report the seed's events were taken from (for trying the viewer's intake)."""
+    return Path(str(resources.files("events").joinpath("seed_article.txt")))
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     if args.database_url:
         os.environ["TIMELINE_DATABASE_URL"] = args.database_url  # so worker processes see it

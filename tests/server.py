@@ -29,7 +29,12 @@ class ServerProcess:
             "TIMELINE_API_KEYS": "write:test-write,admin:test-admin",
             **(env or {}),
         }
+        self.environment = environment
         self._log = log_path.open("wb")
+        self.start()
+
+    def start(self) -> None:
+        """Start the server process (again, after `stop(close_log=False)`) and wait for it."""
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -44,7 +49,7 @@ class ServerProcess:
                 "--log-level",
                 "info",
             ],
-            env=environment,
+            env=self.environment,
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
@@ -56,12 +61,18 @@ class ServerProcess:
         except RuntimeError:
             raise RuntimeError(f"server did not start: {self.log_path.read_text()}") from None
 
+    def restart(self) -> None:
+        """Stop the process and start a new one on the same port and database."""
+        self.stop(close_log=False)
+        self.start()
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def stop(self) -> None:
+    def stop(self, *, close_log: bool = True) -> None:
         if self.process.poll() is not None:
-            self._log.close()
+            if close_log:
+                self._log.close()
             return
         self.process.terminate()
         try:
@@ -69,7 +80,8 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        self._log.close()
+        if close_log:
+            self._log.close()
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 30) -> None:

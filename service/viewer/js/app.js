@@ -117,8 +117,12 @@ async function changesPanel() {
     const answer = await get("/state/diplomacy", cut(), "changes");
     return [answer, [form]];
   }
-  const answer = await get("/state/changes", { ...cut(), from_as_of: view.from_as_of, from_known_at: view.from_known_at, area: view.area, track: view.track }, "changes");
-  return [answer, [form, changesView(answer, ctx)]];
+  // One area (or one track) chosen: only its part is compared, as its view shows only it.
+  const part = view.area && !view.track ? "territory" : view.track && !view.area ? "talks" : null;
+  const params = { ...cut(), from_as_of: view.from_as_of, from_known_at: view.from_known_at, area: view.area, track: view.track, part };
+  const answer = await get("/state/changes", params, "changes");
+  const whole = part ? { ...answer, [part]: part === "territory" ? { areas: answer.areas } : { tracks: answer.tracks } } : answer;
+  return [answer, [form, changesView(whole, ctx)]];
 }
 
 const PANELS = { territory: territoryPanel, talks: talksPanel, diplomacy: diplomacyPanel, changes: changesPanel };
@@ -156,6 +160,7 @@ async function render() {
   knownAtInput.value = view.known_at || "";
   byId("known-at-state").textContent = view.known_at ? `Frozen at ${view.known_at}` : "Now: live";
   if (!PANELS[tab]) {
+    document.body.dataset.ready = "true"; // the editor and the intake show no state
     live.follow(live.newest, !isLive(view));
     return;
   }

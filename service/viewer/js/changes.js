@@ -1,10 +1,9 @@
 // What changed between two views: items added, removed and changed per area and track,
 // as GET /state/changes answers.
 
-import { h } from "./dom.js";
+import { badge, h } from "./dom.js";
 import { itemView, LIST_TITLES } from "./items.js";
 import { shortInstant } from "./instants.js";
-import { statusBadge } from "./state_views.js";
 
 function scalarChange(label, change) {
   if (!change) return null;
@@ -12,9 +11,9 @@ function scalarChange(label, change) {
     "p",
     { class: "scalar-change" },
     `${label}: `,
-    change.from === null ? h("em", {}, "not shown") : label === "status" ? statusBadge(change.from) : change.from,
+    change.from === null ? h("em", {}, "not shown") : label === "status" ? badge(change.from.replaceAll("_", " "), change.from) : change.from,
     " → ",
-    change.to === null ? h("em", {}, "not shown") : label === "status" ? statusBadge(change.to) : change.to,
+    change.to === null ? h("em", {}, "not shown") : label === "status" ? badge(change.to.replaceAll("_", " "), change.to) : change.to,
   );
 }
 

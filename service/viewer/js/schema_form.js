@@ -56,6 +56,7 @@ export function check(value, schema, required, pointer, whole = {}) {
     return [];
   }
   if (schema.type === "array") {
+    if (!Array.isArray(value)) return [{ pointer, message: "expected a list" }];
     const errors = [];
     if (schema.minItems !== undefined && value.length < schema.minItems) errors.push({ pointer, message: `needs at least ${schema.minItems} entries` });
     if (schema.uniqueItems && new Set(value).size !== value.length) errors.push({ pointer, message: "entries must be distinct" });
@@ -66,6 +67,7 @@ export function check(value, schema, required, pointer, whole = {}) {
     return errors;
   }
   if (schema.type === "object") {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return [{ pointer, message: "expected pairs of names and values" }];
     const errors = [];
     const [keyPattern, valueSchema] = Object.entries(schema.patternProperties || {})[0] || [null, {}];
     for (const [k, v] of Object.entries(value)) {
@@ -76,7 +78,7 @@ export function check(value, schema, required, pointer, whole = {}) {
     const source = schema["x-keys-from"];
     if (source) {
       for (const k of Object.keys(value)) {
-        if (!(whole[source] || []).includes(k)) errors.push({ pointer: `${pointer}/${k}`, message: `${k} is not one of the ${source}` });
+        if (!(Array.isArray(whole[source]) ? whole[source] : []).includes(k)) errors.push({ pointer: `${pointer}/${k}`, message: `${k} is not one of the ${source}` });
       }
     }
     return errors;
@@ -102,6 +104,15 @@ export function orderedFields(schema) {
     .map((name, index) => ({ name, index }))
     .sort((a, b) => rank(a.name) - rank(b.name) || a.index - b.index)
     .map(({ name }) => ({ name, schema: schema.properties[name], required: required.includes(name) }));
+}
+
+/** Every error of an object against its schema: its fields, and keys it does not know. */
+export function validateObject(schema, pointer, value) {
+  const errors = orderedFields(schema).flatMap((f) => check(value[f.name], f.schema, f.required, `${pointer}/${f.name}`, value));
+  for (const name of Object.keys(value)) {
+    if (!(schema.properties || {})[name]) errors.push({ pointer: `${pointer}/${name}`, message: "not a field of this type" });
+  }
+  return errors;
 }
 
 let counter = 0;
@@ -202,10 +213,7 @@ export function objectForm(legend, schema, pointer, initial = {}) {
     }
     return value;
   };
-  const validate = () => {
-    const value = read();
-    return fields.flatMap((f) => check(value[f.name], f.schema, f.required, f.pointer, value));
-  };
+  const validate = () => validateObject(schema, pointer, read());
   /** Where an error at `target` is shown: its field, a row of it, or the fieldset. */
   const slotFor = (target) => {
     if (pointer !== "" && target === pointer) return topError;

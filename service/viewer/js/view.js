@@ -16,13 +16,13 @@ export function readView(search = window.location.search) {
   return view;
 }
 
+// Colons are left as they are (RFC 3986 allows them in a query), so that a permalink's
+// instants stay readable; a "+" of an offset is always %2B.
+const encode = (value) => encodeURIComponent(value).replace(/%3A/gi, ":");
+
 export function viewSearch(view) {
-  const params = new URLSearchParams();
-  for (const name of KEYS) {
-    if (view[name]) params.set(name, view[name]);
-  }
-  const text = params.toString();
-  return text ? `?${text}` : "";
+  const pairs = KEYS.filter((name) => view[name]).map((name) => `${name}=${encode(view[name])}`);
+  return pairs.length ? `?${pairs.join("&")}` : "";
 }
 
 export function writeView(view) {
