@@ -1,4 +1,4 @@
-"""Live and in effect (CONTRACT section 5), over any view of who corrects whom.
+"""Live and in effect (docs/api.md §5), over any view of who corrects whom.
 
 One definition serves the write-time rules (against the database) and the
 state projections (against the events recorded by a known_at).

@@ -93,7 +93,7 @@ def track_of(parties: list[str]) -> str:
 
 
 def derive_subject(type_name: str, data: dict[str, Any]) -> str | None:
-    """The subject of an event, when its own data decides it (CONTRACT section 3)."""
+    """The subject of an event, when its own data decides it (docs/api.md §3)."""
     if type_name.startswith(("territory.", "forces.")):
         return str(data["area"])
     if type_name in ("talks.offer_made", "talks.position_stated"):
@@ -111,6 +111,8 @@ def _pydantic_errors(exc: ValidationError, type_name: str) -> list[FieldError]:
         loc = list(error["loc"])
         if loc and loc[0] == type_name:  # the discriminated union's tag
             loc = loc[1:]
+        if loc and loc[-1] == "[key]":  # pydantic's mark of a bad key: the pointer names its member
+            loc = loc[:-1]
         path = "".join("/" + pointer_token(part) for part in loc)
         message = error["msg"]
         if error["type"] == "missing":

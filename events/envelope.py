@@ -1,4 +1,4 @@
-"""The stored event (CONTRACT section 2): an immutable value, its canonical form and hash."""
+"""The stored event (docs/api.md §2): an immutable value, its canonical form and hash."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def content_text(
     data_jcs: str,
     supersedes: str | None,
 ) -> str:
-    """The JCS of what the client decided: what idempotency compares (CONTRACT section 4)."""
+    """The JCS of what the client decided: what idempotency compares (docs/api.md §4)."""
     return canonical_object(
         {
             "id": canonical_scalar(id),

@@ -39,7 +39,7 @@ class TimelineError(Exception):
         self.errors = errors or []
         self.extra: dict[str, Any] = extra
         # The id a refused event carried, if any: a stored id is answered by
-        # idempotency before any other check (CONTRACT section 4).
+        # idempotency before any other check (docs/api.md §4).
         self.claimed_id: str | None = None
 
     def at_index(self, index: int, prefix: str) -> TimelineError:

@@ -1,4 +1,4 @@
-"""The write-time rules that need the log (CONTRACT sections 3-5), free of any database.
+"""The write-time rules that need the log (docs/api.md §§3-5), free of any database.
 
 The store answers the questions of `LogView` from its tables plus the events
 already accepted earlier in the same batch; the rules decide.

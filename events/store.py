@@ -189,7 +189,7 @@ class EventStore:
             position += 1
             if refusals is not None and appended:
                 # Independent events committed together keep a recorded_at each, as if
-                # appended one by one: only a batch shares one (CONTRACT section 1).
+                # appended one by one: only a batch shares one (docs/api.md §1).
                 recorded += ONE_MICROSECOND
                 recorded_at = format_instant(recorded)
             event = build_event(item, subject, version, position, recorded_at, prev_hash)

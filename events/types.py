@@ -1,4 +1,4 @@
-"""The event catalog (CONTRACT section 3, schema version 1) as strict pydantic models.
+"""The event catalog (docs/api.md §3, schema version 1) as strict pydantic models.
 
 Each type has a `data` model; `Submission` is the union of the typed envelopes,
 discriminated by `type`. The models validate; what is stored is the client's
@@ -16,10 +16,11 @@ from pydantic import (
     Field,
     StringConstraints,
     TypeAdapter,
-    model_validator,
+    ValidationInfo,
+    field_validator,
 )
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
-from pydantic_core import core_schema
+from pydantic_core import PydanticCustomError, core_schema
 
 from events.instants import BadInstant, parse_date_time, parse_day_or_date_time
 
@@ -66,12 +67,43 @@ DISTINCT = {"uniqueItems": True}
 DIFFERS_FROM_PARTY = {"x-differs-from": "party"}
 AFTER_STARTS = {"x-after": "starts", "x-format": "day-or-date-time"}
 DAY_OR_DATE_TIME = {"x-format": "day-or-date-time"}
-KEYS_FROM_PARTICIPANTS = {"x-keys-from": "participants"}
+KEYS_FROM_PARTICIPANTS = {"x-keys-from": "participants", "additionalProperties": False}
 
 
-def _distinct(values: list[str], what: str) -> None:
+# The rules that span a field and its neighbours, each reported at its field (a client can
+# show the message where the value is typed). A validator sees the fields declared before
+# its own that validated (`info.data`): each names only earlier fields.
+
+
+def _distinct(values: list[str]) -> list[str]:
     if len(set(values)) != len(values):
-        raise ValueError(f"{what} must be distinct")
+        raise PydanticCustomError("distinct", "entries must be distinct")
+    return values
+
+
+def _differs_from_party(value: str, info: ValidationInfo) -> str:
+    if value == info.data.get("party"):
+        raise PydanticCustomError("differs", "must differ from party")
+    return value
+
+
+def _after_starts(value: str | None, info: ValidationInfo) -> str | None:
+    starts = info.data.get("starts")
+    if value is None or starts is None:
+        return value
+    if parse_day_or_date_time(value, end_of_day=True) <= parse_day_or_date_time(starts, end_of_day=False):
+        raise PydanticCustomError("after", "must come after starts")
+    return value
+
+
+def _keys_are_participants(value: dict[str, str] | None, info: ValidationInfo) -> dict[str, str] | None:
+    participants = info.data.get("participants")
+    for participant in value or {}:
+        if participants is not None and participant not in participants:
+            raise PydanticCustomError(
+                "participant", "names {name}, who is not one of the participants", {"name": participant}
+            )
+    return value
 
 
 class Strict(BaseModel):
@@ -139,11 +171,7 @@ class OfferMade(EventData):
         description="Each precondition in the offer's words; none means without preconditions"
     )
 
-    @model_validator(mode="after")
-    def _two_sides(self) -> OfferMade:
-        if self.party == self.counterparty:
-            raise ValueError("party and counterparty must differ")
-        return self
+    _counterparty = field_validator("counterparty")(_differs_from_party)
 
 
 class PositionStated(EventData):
@@ -153,11 +181,7 @@ class PositionStated(EventData):
     )
     position: Text = Field(description="The position, in a sentence")
 
-    @model_validator(mode="after")
-    def _two_sides(self) -> PositionStated:
-        if self.party == self.counterparty:
-            raise ValueError("party and counterparty must differ")
-        return self
+    _counterparty = field_validator("counterparty")(_differs_from_party)
 
 
 class ProposalMade(EventData):
@@ -167,10 +191,7 @@ class ProposalMade(EventData):
     )
     terms: list[Text] = Field(description="The terms, in order")
 
-    @model_validator(mode="after")
-    def _distinct_parties(self) -> ProposalMade:
-        _distinct(self.parties, "parties")
-        return self
+    _parties = field_validator("parties")(_distinct)
 
 
 class OfferRejected(EventData):
@@ -194,15 +215,8 @@ class CeasefireDeclared(EventData):
         default=None, description="What it covers (energy infrastructure, the Black Sea)"
     )
 
-    @model_validator(mode="after")
-    def _window(self) -> CeasefireDeclared:
-        _distinct(self.parties, "parties")
-        if self.ends is not None:
-            start = parse_day_or_date_time(self.starts, end_of_day=False)
-            end = parse_day_or_date_time(self.ends, end_of_day=True)
-            if end <= start:
-                raise ValueError("ends must come after starts")
-        return self
+    _parties = field_validator("parties")(_distinct)
+    _ends = field_validator("ends")(_after_starts)
 
 
 class RoundHeld(EventData):
@@ -213,10 +227,7 @@ class RoundHeld(EventData):
     mediator: Slug | None = Field(default=None, description="Who mediated")
     outcome: Text | None = Field(default=None, description="What came of it, in a sentence")
 
-    @model_validator(mode="after")
-    def _distinct_parties(self) -> RoundHeld:
-        _distinct(self.parties, "parties")
-        return self
+    _parties = field_validator("parties")(_distinct)
 
 
 class MeetingHeld(EventData):
@@ -231,13 +242,8 @@ class MeetingHeld(EventData):
     tone: Text | None = Field(default=None, description="The tone reported (constructive)")
     topics: list[Text] | None = Field(default=None, description="What was discussed, one topic an entry")
 
-    @model_validator(mode="after")
-    def _participants(self) -> MeetingHeld:
-        _distinct(self.participants, "participants")
-        for participant in self.on_behalf_of or {}:
-            if participant not in self.participants:
-                raise ValueError(f"on_behalf_of names {participant!r}, who is not a participant")
-        return self
+    _participants = field_validator("participants")(_distinct)
+    _on_behalf_of = field_validator("on_behalf_of")(_keys_are_participants)
 
 
 class StatementMade(EventData):
@@ -274,7 +280,7 @@ DATA_MODELS: dict[str, type[EventData]] = {
 KNOWN_TYPES = sorted(DATA_MODELS)
 RETRACTED = "event.retracted"
 
-# Which data key references which kind of earlier event (CONTRACT section 3).
+# Which data key references which kind of earlier event (docs/api.md §3).
 REFERENCE_KEYS = {
     "territory.claim_denied": ("denied_event_id", "territory.control_claimed"),
     "talks.offer_rejected": ("offer_event_id", "talks.offer_made"),

@@ -1,4 +1,4 @@
-"""Diplomacy (CONTRACT section 6): every meeting so far, and the latest statement per speaker."""
+"""Diplomacy (docs/api.md §7): every meeting so far, and the latest statement per speaker."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Which events count (CONTRACT sections 5 and 6): in effect at known_at, then occurred by as_of."""
+"""Which events count (docs/api.md §§5 and 7): in effect at known_at, then occurred by as_of."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Which events enter or leave effect when one more event is appended (system time).
 
 A read model keeps, per event, the intervals of positions over which it is in
-effect (CONTRACT section 5). Appending X can only change events down X's
+effect (docs/api.md §5). Appending X can only change events down X's
 chain of corrections: X names one target, which names one target, and so on;
 the change stops travelling at the first event whose liveness X did not
 change. Free of any database: the store and the rebuild each supply a view.

@@ -1,4 +1,4 @@
-"""Talks (CONTRACT section 6): offers, proposals, ceasefires, rounds and positions per track."""
+"""Talks (docs/api.md §7): offers, proposals, ceasefires, rounds and positions per track."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Territory (CONTRACT section 6): claims, denials, assessments and forces per area."""
+"""Territory (docs/api.md §7): claims, denials, assessments and forces per area."""
 
 from __future__ import annotations
 

@@ -204,7 +204,7 @@ def get_event(event_id: str, store: Store) -> Response:
     summary="The events that supersede or retract one event",
     description="Every event whose `supersedes` or (for `event.retracted`) `target_event_id` names "
     "this one, recorded by known_at, in position order; whether each is in effect follows from "
-    "their own corrections (CONTRACT section 5).",
+    "their own corrections (docs/api.md §5).",
 )
 def event_corrections(
     event_id: str,

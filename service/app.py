@@ -38,7 +38,7 @@ logger = logging.getLogger("timeline")
 DESCRIPTION = """An event-sourced timeline of wars and peace processes.
 
 Every reported development is an immutable event in one append-only,
-hash-chained log. See CONTRACT.md for the event catalog and the rules."""
+hash-chained log. docs/api.md in the repository is the whole reference."""
 
 
 def tune_garbage_collector() -> None:

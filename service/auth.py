@@ -1,4 +1,4 @@
-"""Bearer keys with scopes (CONTRACT section 9)."""
+"""Bearer keys with scopes (docs/api.md §11)."""
 
 from __future__ import annotations
 

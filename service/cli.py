@@ -1,4 +1,4 @@
-"""The `timeline` command (CONTRACT section 10)."""
+"""The `timeline` command (docs/api.md §12)."""
 
 from __future__ import annotations
 

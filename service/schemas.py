@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class StoredEventOut(BaseModel):
-    """The stored event (CONTRACT section 2): exactly these keys."""
+    """The stored event (docs/api.md §2): exactly these keys."""
 
     id: str
     type: str

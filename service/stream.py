@@ -1,4 +1,4 @@
-"""`GET /events/stream`: Server-Sent Events (CONTRACT section 8).
+"""`GET /events/stream`: Server-Sent Events (docs/api.md §9).
 
 Catch-up and live are one loop over the log by position (`position >
 cursor`), so there is no gap, duplicate or reordering at the hand-over,

@@ -1,4 +1,4 @@
-"""Every rule of CONTRACT section 2, sent as raw bytes, with the exact status and path."""
+"""Every rule of docs/api.md §2, sent as raw bytes, with the exact status and path."""
 
 from __future__ import annotations
 
@@ -157,7 +157,7 @@ CASES = [
             }
         ),
         422,
-        "/data",
+        "/data/counterparty",
     ),
     (
         "talks party with a hyphen",
@@ -183,7 +183,7 @@ CASES = [
             }
         ),
         422,
-        "/data",
+        "/data/parties",
     ),
     (
         "one participant",
@@ -197,6 +197,40 @@ CASES = [
         ),
         422,
         "/data/participants",
+    ),
+    (
+        "on_behalf_of names someone who did not meet",
+        raw(
+            {
+                "type": "diplomacy.meeting_held",
+                "occurred_at": "2025",
+                "source": {"name": "x", "kind": "media"},
+                "data": {
+                    "participants": ["trump", "zelenskyy"],
+                    "place": "va",
+                    "on_behalf_of": {"putin": "ru"},
+                },
+            }
+        ),
+        422,
+        "/data/on_behalf_of",
+    ),
+    (
+        "on_behalf_of with a key that is not a slug",
+        raw(
+            {
+                "type": "diplomacy.meeting_held",
+                "occurred_at": "2025",
+                "source": {"name": "x", "kind": "media"},
+                "data": {
+                    "participants": ["trump", "zelenskyy"],
+                    "place": "va",
+                    "on_behalf_of": {"Trump": "us"},
+                },
+            }
+        ),
+        422,
+        "/data/on_behalf_of/Trump",
     ),
     (
         "ceasefire ends before it starts",
@@ -214,7 +248,7 @@ CASES = [
             }
         ),
         422,
-        "/data",
+        "/data/ends",
     ),
 ]
 

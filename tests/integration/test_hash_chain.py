@@ -1,4 +1,4 @@
-"""Stored bodies are the JCS of the stored event, and hash as CONTRACT section 7 says."""
+"""Stored bodies are the JCS of the stored event, and hash as docs/api.md §10 says."""
 
 from __future__ import annotations
 

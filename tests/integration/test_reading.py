@@ -1,4 +1,4 @@
-"""CONTRACT section 6 (events), section 9 (operations) and the HTTP edges: keys, sizes, problems."""
+"""docs/api.md §6 (reading events), §11 (operations) and the HTTP edges: keys, sizes, problems."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""State over HTTP (CONTRACT section 6): the seed article, known_at, history, filters, errors."""
+"""State over HTTP (docs/api.md §7): the seed article, known_at, history, filters, errors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The live stream (CONTRACT section 8) against real server processes: streams need a real socket."""
+"""The live stream (docs/api.md §9) against real server processes: streams need a real socket."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""CONTRACT sections 4 and 5 (write time): idempotency, batches, versions, references, corrections."""
+"""docs/api.md §§4 and 5 (write time): idempotency, batches, versions, references, corrections."""
 
 from __future__ import annotations
 

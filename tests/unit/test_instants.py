@@ -1,4 +1,4 @@
-"""occurred_at precisions and the as_of / known_at forms (CONTRACT sections 2 and 6)."""
+"""occurred_at precisions and the as_of / known_at forms (docs/api.md §§2 and 7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""CONTRACT sections 5 and 6, one test per rule: given these events, then this state."""
+"""docs/api.md §§5 and 7, one test per rule: given these events, then this state."""
 
 from __future__ import annotations
 
