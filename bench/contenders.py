@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import quoted_name
 from events.database import bulk_insert, mark, write_transaction
 from events.tables import events as events_table
 from events.tables import merkle_nodes
-from projections.sql.tables import state_rows
+from projections.sql.tables import state_items, state_rows, state_slots
 
 Row = dict[str, Any]
 
@@ -89,6 +89,8 @@ class WrittenRows:
     nodes: list[Row]  # Merkle nodes the batch completed, leaves included
     state_rows: list[Row]  # inserted by the batch, reopened ones included
     closed: list[Row]  # earlier state rows the batch's corrections closed
+    items: list[Row]  # the batch's events' rendered items
+    slots: list[Row]  # the slots its rows fill (new ones are inserted, the rest ignored)
 
 
 class StoreRows:
@@ -114,13 +116,23 @@ class StoreRows:
                 self.merkle_seen[level] = max(r["idx"] for r in found)
                 nodes += found
                 level += 1
-            added = conn.execute(select(state_rows).where(state_rows.c.sys_from.between(first, last)))
+            added = _rows(conn.execute(select(state_rows).where(state_rows.c.sys_from.between(first, last))))
             closed = conn.execute(
                 select(state_rows).where(
                     state_rows.c.sys_until.between(first, last), state_rows.c.sys_from < first
                 )
             )
-            return WrittenRows(_rows(events), nodes, _rows(added), _rows(closed))
+            items = conn.execute(select(state_items).where(state_items.c.position.between(first, last)))
+            slots = sorted({(r["part"], r["scope"], r["kind"], r["slot"]) for r in added})
+            keys = ("part", "scope", "kind", "slot")
+            return WrittenRows(
+                _rows(events),
+                nodes,
+                added,
+                _rows(closed),
+                _rows(items),
+                [dict(zip(keys, s, strict=True)) for s in slots],
+            )
 
 
 class RowCopy:
@@ -133,13 +145,25 @@ class RowCopy:
         self.engine, self.bulk = engine, bulk
 
     def __call__(self, rows: WrittenRows) -> None:
-        tables = ((events_table, rows.events), (merkle_nodes, rows.nodes), (state_rows, rows.state_rows))
+        tables = (
+            (events_table, rows.events),
+            (merkle_nodes, rows.nodes),
+            (state_rows, rows.state_rows),
+            (state_items, rows.items),
+        )
         with write_transaction(self.engine) as conn:
             for table, found in tables:
                 if found and self.bulk:
                     bulk_insert(conn, table.name, list(found[0]), [tuple(row.values()) for row in found])
                 elif found:
                     conn.execute(insert(table), found)
+            if rows.slots:
+                m = mark(conn)
+                conn.exec_driver_sql(
+                    f"INSERT INTO state_slots (part, scope, kind, slot) VALUES ({m}, {m}, {m}, {m})"
+                    " ON CONFLICT DO NOTHING",
+                    [tuple(slot.values()) for slot in rows.slots],
+                )
             if rows.closed and self.bulk:
                 m = mark(conn)
                 where = " AND ".join(f"{k} = {m}" for k in _STATE_KEY)
@@ -154,8 +178,8 @@ class RowCopy:
     def check(self, store_engine: Engine) -> None:
         """The copy must hold the very rows the store's database holds, or its figure
         means nothing."""
-        for table in (events_table, merkle_nodes, state_rows):
-            query = select(table).order_by(*table.primary_key.columns)
+        for table in (events_table, merkle_nodes, state_rows, state_items, state_slots):
+            query = select(table).order_by(*(table.primary_key.columns or table.columns))
             with store_engine.connect() as ours, self.engine.connect() as copy:
                 if ours.execute(query).all() != copy.execute(query).all():
                     raise RuntimeError(f"the copy's {table.name} differ from the store's")
@@ -165,7 +189,7 @@ def _rows(result: Any) -> list[Row]:
     return [dict(row) for row in result.mappings()]
 
 
-_STATE_KEY = ("position", "generation", "kind", "sys_from")
+_STATE_KEY = ("position", "kind", "sys_from")
 _CLOSE = (
     update(state_rows)
     .where(*(state_rows.c[k] == bindparam(f"k_{k}") for k in _STATE_KEY))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -18,18 +19,28 @@ class DiplomacyState:
 EMPTY_DIPLOMACY = DiplomacyState()
 
 
+def meeting_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "participants": list(data["participants"]),
+        "place": data["place"],
+        **optional(data, "occasion", "on_behalf_of", "tone", "topics"),
+    }
+
+
+def statement_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"speaker": data["speaker"], "text": data["text"], **optional(data, "party", "about")}
+
+
+# What each type's item shows, besides since, tentative and event_id.
+FIELDS = {"diplomacy.meeting_held": meeting_fields, "diplomacy.statement_made": statement_fields}
+
+
 def apply(state: DiplomacyState, fact: Fact) -> DiplomacyState:
     data = fact.data
     if fact.type == "diplomacy.meeting_held":
-        meeting = Item.of(
-            fact,
-            participants=list(data["participants"]),
-            place=data["place"],
-            **optional(data, "occasion", "on_behalf_of", "tone", "topics"),
-        )
-        return replace(state, meetings=(*state.meetings, meeting))
+        return replace(state, meetings=(*state.meetings, Item.of(fact, **meeting_fields(data))))
     if fact.type == "diplomacy.statement_made":
-        said = Item.of(fact, speaker=data["speaker"], text=data["text"], **optional(data, "party", "about"))
+        said = Item.of(fact, **statement_fields(data))
         return replace(state, statements=replaced(state.statements, data["speaker"], said))
     return state
 

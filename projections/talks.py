@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -33,56 +34,96 @@ class TrackState:
 EMPTY_TRACK = TrackState()
 
 
+def offer_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "party": data["party"],
+        "counterparty": data["counterparty"],
+        "preconditions": list(data["preconditions"]),
+        **optional(data, "speaker"),
+    }
+
+
+def proposal_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "proposer": data["proposer"],
+        "parties": list(data["parties"]),
+        "terms": list(data["terms"]),
+        **optional(data, "speaker"),
+    }
+
+
+def ceasefire_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "parties": list(data["parties"]),
+        "declared_by": data["declared_by"],
+        "starts": data["starts"],
+        **optional(data, "ends", "scope"),
+    }
+
+
+def ceasefire_window(data: Mapping[str, Any]) -> tuple[str, str | None]:
+    """The instants a ceasefire starts and ends (exclusive; None when open-ended)."""
+    starts = format_instant(parse_day_or_date_time(data["starts"], end_of_day=False))
+    ends = data.get("ends")
+    return starts, format_instant(parse_day_or_date_time(ends, end_of_day=True)) if ends else None
+
+
+def round_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"parties": list(data["parties"]), "place": data["place"], **optional(data, "mediator", "outcome")}
+
+
+def position_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "party": data["party"],
+        "counterparty": data["counterparty"],
+        "position": data["position"],
+        **optional(data, "speaker"),
+    }
+
+
+# What each type's item shows, besides since, tentative and event_id (a rejection shows none).
+FIELDS = {
+    "talks.offer_made": offer_fields,
+    "talks.proposal_made": proposal_fields,
+    "talks.ceasefire_declared": ceasefire_fields,
+    "talks.round_held": round_fields,
+    "talks.position_stated": position_fields,
+}
+
+
 def apply(state: TrackState, fact: Fact) -> TrackState:
     """Fold one counting event, given in (occurred_from, position) order, into its track."""
     data = fact.data
     if fact.type == "talks.offer_made":
-        offer = Item.of(
-            fact,
-            party=data["party"],
-            counterparty=data["counterparty"],
-            preconditions=list(data["preconditions"]),
-            **optional(data, "speaker"),
-        )
+        offer = Item.of(fact, **offer_fields(data))
         return replace(state, offers=replaced(state.offers, (data["party"], data["counterparty"]), offer))
     if fact.type == "talks.offer_rejected":
         return replace(state, rejected=state.rejected | {data["offer_event_id"]})
     if fact.type == "talks.proposal_made":
-        proposal = Item.of(
-            fact,
-            proposer=data["proposer"],
-            parties=list(data["parties"]),
-            terms=list(data["terms"]),
-            **optional(data, "speaker"),
-        )
-        return replace(state, proposals=(*state.proposals, proposal))
+        return replace(state, proposals=(*state.proposals, Item.of(fact, **proposal_fields(data))))
     if fact.type == "talks.ceasefire_declared":
-        ceasefire = Item.of(
-            fact,
-            parties=list(data["parties"]),
-            declared_by=data["declared_by"],
-            starts=data["starts"],
-            **optional(data, "ends", "scope"),
-        )
-        starts = format_instant(parse_day_or_date_time(data["starts"], end_of_day=False))
-        ends = data.get("ends")
-        end = format_instant(parse_day_or_date_time(ends, end_of_day=True)) if ends else None
-        return replace(state, ceasefires=(*state.ceasefires, Ceasefire(ceasefire, starts, end)))
+        starts, ends = ceasefire_window(data)
+        ceasefire = Ceasefire(Item.of(fact, **ceasefire_fields(data)), starts, ends)
+        return replace(state, ceasefires=(*state.ceasefires, ceasefire))
     if fact.type == "talks.round_held":
-        held = Item.of(
-            fact, parties=list(data["parties"]), place=data["place"], **optional(data, "mediator", "outcome")
-        )
-        return replace(state, rounds=(*state.rounds, held))
+        return replace(state, rounds=(*state.rounds, Item.of(fact, **round_fields(data))))
     if fact.type == "talks.position_stated":
-        stated = Item.of(
-            fact,
-            party=data["party"],
-            counterparty=data["counterparty"],
-            position=data["position"],
-            **optional(data, "speaker"),
-        )
+        stated = Item.of(fact, **position_fields(data))
         return replace(state, positions=replaced(state.positions, data["party"], stated))
     return state
+
+
+def status(offers: bool, proposals: bool, ceasefires: bool, rounds: bool) -> str:
+    """The first that holds: a ceasefire in force, a round held, an open offer, a proposal."""
+    if ceasefires:
+        return "ceasefire"
+    if rounds:
+        return "talks_held"
+    if offers:
+        return "offered"
+    if proposals:
+        return "proposed"
+    return "none"
 
 
 def render(state: TrackState, as_of: str) -> dict[str, Any] | None:
@@ -91,18 +132,8 @@ def render(state: TrackState, as_of: str) -> dict[str, Any] | None:
     in_force = [c.item for c in state.ceasefires if c.in_force(as_of)]
     if not (offers or state.proposals or in_force or state.rounds or state.positions):
         return None
-    if in_force:
-        status = "ceasefire"
-    elif state.rounds:
-        status = "talks_held"
-    elif offers:
-        status = "offered"
-    elif state.proposals:
-        status = "proposed"
-    else:
-        status = "none"
     return {
-        "status": status,
+        "status": status(bool(offers), bool(state.proposals), bool(in_force), bool(state.rounds)),
         "offers": render_all(offers, as_of),
         "proposals": render_all(state.proposals, as_of),
         "ceasefires": render_all(in_force, as_of),

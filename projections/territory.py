@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -27,45 +28,66 @@ TYPES = (
 )
 
 
+def claim_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "claimant": data["claimant"],
+        "controller": data["controller"],
+        "extent": data["extent"],
+        **optional(data, "area_km2", "speaker"),
+    }
+
+
+def denial_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"claimant": data["claimant"], **optional(data, "denied_event_id", "speaker")}
+
+
+def assessment_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "assessor": data["assessor"],
+        "controller": data["controller"],
+        "extent": data["extent"],
+        **optional(data, "area_km2", "speaker"),
+    }
+
+
+def forces_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "force": data["force"],
+        "supporting": data["supporting"],
+        "claimant": data["claimant"],
+        "status": data["status"],
+        **optional(data, "size", "speaker"),
+    }
+
+
+# What each type's item shows, besides since, tentative and event_id.
+FIELDS = {
+    "territory.control_claimed": claim_fields,
+    "territory.claim_denied": denial_fields,
+    "territory.assessed": assessment_fields,
+    "forces.involvement_reported": forces_fields,
+}
+
+
 def apply(state: AreaState, fact: Fact) -> AreaState:
     """Fold one counting event, given in (occurred_from, position) order, into its area."""
     data = fact.data
     if fact.type == "territory.control_claimed":
         claimant = data["claimant"]
-        claim = Item.of(
-            fact,
-            claimant=claimant,
-            controller=data["controller"],
-            extent=data["extent"],
-            **optional(data, "area_km2", "speaker"),
-        )
+        claim = Item.of(fact, **claim_fields(data))
         # A denial stands until its party makes a newer claim for the area.
         denials = {k: v for k, v in state.denials.items() if k != claimant}
         within = data.get("within", state.within)
         return replace(state, claims=replaced(state.claims, claimant, claim), denials=denials, within=within)
     if fact.type == "territory.claim_denied":
-        denial = Item.of(fact, claimant=data["claimant"], **optional(data, "denied_event_id", "speaker"))
+        denial = Item.of(fact, **denial_fields(data))
         return replace(state, denials=replaced(state.denials, data["claimant"], denial))
     if fact.type == "territory.assessed":
-        assessment = Item.of(
-            fact,
-            assessor=data["assessor"],
-            controller=data["controller"],
-            extent=data["extent"],
-            **optional(data, "area_km2", "speaker"),
-        )
+        assessment = Item.of(fact, **assessment_fields(data))
         return replace(state, assessments=replaced(state.assessments, data["assessor"], assessment))
     if fact.type == "forces.involvement_reported":
         key = (data["force"], data["claimant"])
-        report = Item.of(
-            fact,
-            force=data["force"],
-            supporting=data["supporting"],
-            claimant=data["claimant"],
-            status=data["status"],
-            **optional(data, "size", "speaker"),
-        )
-        return replace(state, forces=replaced(state.forces, key, report))
+        return replace(state, forces=replaced(state.forces, key, Item.of(fact, **forces_fields(data))))
     return state
 
 

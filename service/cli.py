@@ -24,7 +24,7 @@ from events.store import EventStore
 from events.verify import ChainVerifier
 from service.config import Settings
 from service.ndjson_import import default_import_workers, read_batches
-from service.progress import Progress
+from service.progress import LazyProgress, Progress
 from service.verification import verify_database, verify_head
 from service.wiring import build_store
 
@@ -74,19 +74,21 @@ def _store(settings: Settings) -> Iterator[EventStore]:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from service.migrate import upgrade
+    from service.migrate import migrate
 
-    upgrade(_settings(args).database_url, args.revision)
+    with LazyProgress("events", "building the read model") as bar:
+        migrate(_settings(args).database_url, args.revision, bar)
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from service.migrate import upgrade
+    from service.migrate import migrate
 
     settings = _settings(args)
-    upgrade(settings.database_url)
+    with LazyProgress("events", "building the read model") as bar:
+        migrate(settings.database_url, progress=bar)
     uvicorn.run(
         "service.app:app_from_environment",
         factory=True,

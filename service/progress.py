@@ -43,3 +43,25 @@ class Progress:
         if self.tty:
             self.stream.write("\n")
         self.stream.flush()
+
+
+class LazyProgress:
+    """A progress callback `(done, total)` that shows a bar only once work is reported:
+    for steps that are usually instant (a migration that may have to rebuild)."""
+
+    def __init__(self, unit: str, note: str, stream: TextIO = sys.stderr) -> None:
+        self.unit, self.note, self.stream = unit, note, stream
+        self.bar: Progress | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = Progress(total, self.unit, self.stream)
+        self.bar.total = max(total, 1)
+        self.bar.update(done, self.note)
+
+    def __enter__(self) -> LazyProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.finish(self.note)

@@ -17,14 +17,14 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from events.database import is_sqlite, write_transaction
+from events.database import is_sqlite, mark, write_transaction
 from events.instants import format_instant
 from events.store import EventStore
+from projections import reference
 from projections.facts import Fact, fact_of
-from projections.selection import PARTS
-from projections.sql.reader import StateReader
 from projections.sql.rebuild import Progress, Rebuilt, rebuild
-from projections.state import render_state, world_at
+from projections.sql.tables import STATE
+from service.state_query import Cut, answer_text
 
 
 def default_workers(store: EventStore) -> int:
@@ -142,12 +142,24 @@ def replay_check(
     if facts:
         instants = sorted({f.occurred_from for f in facts} | {f.last_instant for f in facts})
         questions += [(rng.choice(instants), rng.randint(1, head)) for _ in range(samples)]
-    reader = StateReader(store.engine)
     found: list[Difference] = []
     for done, (as_of, position) in enumerate(questions, 1):
-        fold = render_state(world_at(facts[:position], as_of), as_of)
-        model = render_state(reader.world(as_of, position, dict.fromkeys(set(PARTS.values()))), as_of)
+        fold = reference.state_parts(facts[:position], as_of)
+        answer = json.loads(answer_text(store, Cut(as_of, "", position, head)))
+        model = {part: answer[part] for part in ("territory", "talks", "diplomacy")}
         if json.dumps(fold, sort_keys=True) != json.dumps(model, sort_keys=True):
             found += _differences(as_of, position, fold, model)
         progress(done, len(questions))
     return len(questions), found
+
+
+def is_stale(store: EventStore) -> bool:
+    """A migration changed the model, and it has not been rebuilt since."""
+    with store.engine.connect() as conn:
+        query = f"SELECT stale FROM read_models WHERE name = {mark(conn)}"
+        return bool(conn.exec_driver_sql(query, (STATE,)).scalar())
+
+
+def build_if_stale(store: EventStore, progress: Progress = lambda done, total: None) -> Rebuilt | None:
+    """Rebuild the model when a migration marked it stale (`timeline migrate` and `serve`)."""
+    return rebuild_read_model(store, progress) if is_stale(store) else None

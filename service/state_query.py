@@ -1,24 +1,30 @@
-"""Answering a state question: resolve (as_of, known_at), read the read model, shape.
+"""Answering a state question: resolve (as_of, known_at), read the read model, assemble.
 
-The reference answers, by folding the log's prefix, sit beside them for `timeline replay --check`.
-
-Shared by the HTTP routes and `timeline state`; no web framework here.
+The answers are JSON text, assembled from items rendered once; `state()` and `history()`
+parse them for callers that want objects. The reference answers, by folding the log's
+prefix (`projections/reference.py`), sit beside them for `timeline replay --check` and
+the tests. Shared by the HTTP routes and `timeline state`; no web framework here.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from events.errors import FieldError, InvalidInput
-from events.instants import BadInstant, format_instant, parse_query_instant
+from events.instants import BadInstant, format_instant, parse_day_or_date_time, parse_query_instant
 from events.store import EventStore
+from projections import assemble, reference
 from projections.changes import state_changes
 from projections.facts import Fact, fact_of
-from projections.history import area_history, intervals
-from projections.sql.reader import StateReader
-from projections.state import World, render_diplomacy, render_talks, render_territory, world_at
+from projections.sql import reader
+from projections.windows import NO_PAGE, NO_WINDOW, Page, Window
+
+PARTS = ("territory", "talks", "diplomacy")
 
 
 def query_instant(name: str, value: str | None) -> str | None:
@@ -28,14 +34,21 @@ def query_instant(name: str, value: str | None) -> str | None:
     try:
         return format_instant(parse_query_instant(value))
     except BadInstant as exc:
-        raise InvalidInput(
-            f"`{name}` is not an instant.",
-            [
-                FieldError(
-                    f"/{name}", f"expected a date or an RFC 3339 date-time with an offset: {exc}", "query"
-                )
-            ],
-        ) from None
+        raise _bad(name, f"expected a date or an RFC 3339 date-time with an offset: {exc}") from None
+
+
+def window_bound(name: str, value: str | None, *, end: bool) -> str | None:
+    """A window's `since` (a date D: D 00:00Z) or `until` (a date D: the end of D, exclusive)."""
+    if value is None:
+        return None
+    try:
+        return format_instant(parse_day_or_date_time(value, end_of_day=end))
+    except BadInstant as exc:
+        raise _bad(name, f"expected a date or an RFC 3339 date-time with an offset: {exc}") from None
+
+
+def _bad(name: str, message: str) -> InvalidInput:
+    return InvalidInput(f"`{name}` is not valid.", [FieldError(f"/{name}", message, "query")])
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,13 @@ class Cut:
     as_of: str
     known_at: str
     position: int
+    head: int  # the last committed position when the question was resolved
+    # known_at lies before the last committed event's recorded_at: every event recorded by
+    # it is committed, and none appended later can be, so the answer can never change.
+    final: bool = False
+
+    def head_text(self) -> str:
+        return f'"as_of":"{self.as_of}","known_at":"{self.known_at}","position":{self.position}'
 
     def answer(self, **parts: Any) -> dict[str, Any]:
         return {"as_of": self.as_of, "known_at": self.known_at, "position": self.position, **parts}
@@ -57,36 +77,62 @@ def resolve(store: EventStore, as_of: str | None, known_at: str | None) -> Cut:
     resolved_as_of = query_instant("as_of", as_of) or now
     wanted = query_instant("known_at", known_at)
     latest = store.cut_head(None)
+    head = latest.position if latest else 0
     if latest is not None and (wanted is None or wanted >= latest.recorded_at):
         # At or after the last committed event, "now" is that event: an append still in
         # flight may already hold an earlier recorded_at, so only this cut is final, and
         # echoing it means the same question later gets the same answer.
-        wanted, head = latest.recorded_at, latest
-    elif latest is None:
-        wanted, head = min(wanted or now, now), None  # a known_at later than now means now
-    else:
-        # Before the last committed event every event up to `wanted` is committed, since
-        # recorded_at is stamped under the append lock: the cut is final.
-        assert wanted is not None
-        head = store.cut_head(wanted)
-    return Cut(resolved_as_of, wanted, head.position if head else 0)
+        return Cut(resolved_as_of, latest.recorded_at, latest.position, head)
+    if latest is None:  # a known_at later than now means now
+        return Cut(resolved_as_of, min(wanted or now, now), 0, 0, wanted is not None and wanted < now)
+    # Before the last committed event every event up to `wanted` is committed, since
+    # recorded_at is stamped under the append lock: the cut is final.
+    assert wanted is not None
+    found = store.cut_head(wanted)
+    return Cut(resolved_as_of, wanted, found.position if found else 0, head, True)
 
 
-PARTS = ("territory", "talks", "diplomacy")
+@dataclass(frozen=True)
+class Question:
+    """What to answer besides the cut: one part or all, one area or track, the windows on
+    the lists that grow with the log, and pages of areas and tracks."""
+
+    part: str | None = None
+    area: str | None = None
+    track: str | None = None
+    window: Window = NO_WINDOW
+    areas_page: Page = NO_PAGE
+    tracks_page: Page = NO_PAGE
 
 
-def _shape(world: World, as_of: str, part: str | None, area: str | None, track: str | None) -> dict[str, Any]:
-    if part == "territory":
-        return render_territory(world, as_of, area)
-    if part == "talks":
-        return render_talks(world, as_of, track)
-    if part == "diplomacy":
-        return render_diplomacy(world, as_of)
-    return {
-        "territory": render_territory(world, as_of, area),
-        "talks": render_talks(world, as_of, track),
-        "diplomacy": render_diplomacy(world, as_of),
-    }
+def _part_text(conn: Connection, name: str, cut: Cut, question: Question) -> str:
+    """One part's object, e.g. `{"areas":{...}}` (with `next_areas_after` when paged)."""
+    if name == "diplomacy":
+        return reader.diplomacy_part(conn, cut.as_of, cut.position, question.window)
+    only, page, key = (
+        (question.area, question.areas_page, "areas")
+        if name == "territory"
+        else (question.track, question.tracks_page, "tracks")
+    )
+    shown, next_after = reader.scoped_part(conn, name, cut.as_of, cut.position, only, question.window, page)
+    paged = f',"next_{key}_after":{json.dumps(next_after)}' if only is None and page.given else ""
+    return f'{{"{key}":{shown}{paged}}}'
+
+
+def answer_text(store: EventStore, cut: Cut, question: Question = Question()) -> str:
+    with store.engine.connect() as conn:
+        reader.check_built(conn)
+        if question.part is not None:
+            body = _part_text(conn, question.part, cut, question)
+            return "{" + cut.head_text() + ("," + body[1:] if body != "{}" else "}")
+        parts = ",".join(f'"{name}":{_part_text(conn, name, cut, question)}' for name in PARTS)
+    return "{" + cut.head_text() + "," + parts + "}"
+
+
+def state_text(
+    store: EventStore, as_of: str | None = None, known_at: str | None = None, question: Question = Question()
+) -> str:
+    return answer_text(store, resolve(store, as_of, known_at), question)
 
 
 def state(
@@ -96,13 +142,26 @@ def state(
     part: str | None = None,
     area: str | None = None,
     track: str | None = None,
+    **more: Any,
 ) -> dict[str, Any]:
     """The whole state, or one part of it (`territory`, `talks`, `diplomacy`), from the read model."""
-    cut = resolve(store, as_of, known_at)
-    scopes = {"territory": area, "talks": track, "diplomacy": None}
-    wanted = {name: scopes[name] for name in ([part] if part else PARTS)}
-    world = StateReader(store.engine).world(cut.as_of, cut.position, wanted)
-    return cut.answer(**_shape(world, cut.as_of, part, area, track))
+    answer: dict[str, Any] = json.loads(
+        state_text(store, as_of, known_at, Question(part, area, track, **more))
+    )
+    return answer
+
+
+def history_text(store: EventStore, area: str, cut: Cut) -> str:
+    with store.engine.connect() as conn:
+        reader.check_built(conn)
+        intervals = assemble.history(reader.area_rows(conn, cut.position, area))
+    head = f'"known_at":"{cut.known_at}","position":{cut.position}'
+    return f'{{"area":{json.dumps(area, ensure_ascii=False)},{head},"intervals":{intervals}}}'
+
+
+def history(store: EventStore, area: str, known_at: str | None = None) -> dict[str, Any]:
+    answer: dict[str, Any] = json.loads(history_text(store, area, resolve(store, None, known_at)))
+    return answer
 
 
 def changes(
@@ -134,32 +193,27 @@ def changes(
     # An omitted from_known_at is this very cut, not the head resolved a second time: an
     # append between the two resolutions would otherwise show up as a change.
     earlier = (
-        Cut(earlier_as_of or cut.as_of, cut.known_at, cut.position)
+        Cut(earlier_as_of or cut.as_of, cut.known_at, cut.position, cut.head)
         if earlier_known_at is None
         else resolve(store, earlier_as_of or cut.as_of, earlier_known_at)
     )
-    scopes = {"territory": area, "talks": track, "diplomacy": None}
-    wanted = {name: scopes[name] for name in ([part] if part else PARTS)}
-    reader = StateReader(store.engine)
-    before = _shape(reader.world(earlier.as_of, earlier.position, wanted), earlier.as_of, part, area, track)
-    after = _shape(reader.world(cut.as_of, cut.position, wanted), cut.as_of, part, area, track)
-    if part is not None:  # one part's shape is unwrapped; the comparison takes parts by name
-        before, after = {part: before}, {part: after}
+    question = Question(part, area, track)
+    before, after = (
+        json.loads(answer_text(store, earlier, question)),
+        json.loads(answer_text(store, cut, question)),
+    )
+    if part is not None:  # one part's answer is unwrapped; the comparison takes parts by name
+        keys = ("as_of", "known_at", "position")
+        before = {part: {k: v for k, v in before.items() if k not in keys}}
+        after = {part: {k: v for k, v in after.items() if k not in keys}}
+    else:
+        before = {name: before[name] for name in PARTS}
+        after = {name: after[name] for name in PARTS}
     found = state_changes(before, after)
     return cut.answer(
         **{"from": {"as_of": earlier.as_of, "known_at": earlier.known_at, "position": earlier.position}},
         **(found[part] if part is not None else found),
     )
-
-
-def history(store: EventStore, area: str, known_at: str | None = None) -> dict[str, Any]:
-    cut = resolve(store, None, known_at)
-    return {
-        "area": area,
-        "known_at": cut.known_at,
-        "position": cut.position,
-        "intervals": intervals(StateReader(store.engine).area_facts(cut.position, area)),
-    }
 
 
 # -- the reference: the same answers by folding the log's prefix --------------------------
@@ -176,10 +230,11 @@ def reference_state(
     part: str | None = None,
     area: str | None = None,
     track: str | None = None,
+    **more: Any,
 ) -> dict[str, Any]:
     cut = resolve(store, as_of, known_at)
-    world = world_at(recorded_until(store, cut.position), cut.as_of)
-    return cut.answer(**_shape(world, cut.as_of, part, area, track))
+    parts = reference.state_parts(recorded_until(store, cut.position), cut.as_of, part, area, track, **more)
+    return cut.answer(**parts)
 
 
 def reference_history(store: EventStore, area: str, known_at: str | None = None) -> dict[str, Any]:
@@ -188,5 +243,5 @@ def reference_history(store: EventStore, area: str, known_at: str | None = None)
         "area": area,
         "known_at": cut.known_at,
         "position": cut.position,
-        "intervals": area_history(recorded_until(store, cut.position), area),
+        "intervals": reference.history(recorded_until(store, cut.position), area),
     }

@@ -1,4 +1,4 @@
-"""The state read model: rows per (event, slot, interval in effect), built for the events already stored.
+"""The state read model: rows per (event, slot, interval in effect); replaced by 0004.
 
 Revision ID: 0003
 Revises: 0002
@@ -7,8 +7,7 @@ Create Date: 2026-11-27
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -50,19 +49,10 @@ def upgrade() -> None:
     # from the head looking for an early recorded_at.
     op.create_index(op.f("ix_events_recorded_at_position"), "events", ["recorded_at", "position"])
     op.drop_index(op.f("ix_events_recorded_at"), table_name="events")
-    _build_for_existing_events(op.get_bind())
-
-
-def _build_for_existing_events(bind: sa.Connection) -> None:
-    # The rebuild's own code, in the migration's transaction: the model is complete
-    # when the schema is, so no reader ever sees it empty over a non-empty log.
-    from projections.sql.rebuild import build, head_position
-
-    @contextmanager
-    def same_transaction() -> Iterator[sa.Connection]:
-        yield bind
-
-    build(same_transaction, 1, head_position(bind))
+    # The rows of the events already stored are not written here: this revision's layout
+    # is replaced by 0004's, which marks the model stale, and the service rebuilds it
+    # (with the code of its own time) before it answers. A migration never imports the
+    # live code, which would change under it.
 
 
 def downgrade() -> None:

@@ -1,113 +1,243 @@
-"""Answering from the read model: the newest row per slot, in effect at a log position."""
+"""Answering from the read model: the newest row per slot, in effect at a log position,
+and every row of the kinds every one of which is shown; assembled as JSON text.
+
+A whole part is answered by one index seek per slot (the slots are listed in
+`state_slots`), not by a scan of all its rows, so its cost grows with the number of
+slots (areas times claimants, assessors, ...), not with the log.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, func, or_, select
+from sqlalchemy import Connection
 
-from events.tables import events as events_table
-from projections.facts import Fact, fact_of_columns
-from projections.selection import Entry, newest_per_slot
-from projections.sql.tables import STATE, read_models, state_rows
-from projections.state import World, fold
+from events.database import mark
+from projections import assemble
+from projections.assemble import EVERY_ONE, Selected
+from projections.sql.tables import ACTIVE, STATE, ModelTables
+from projections.windows import NO_PAGE, NO_WINDOW, Page, Window, page_of
 
-COLUMNS = (state_rows.c.part, state_rows.c.scope, state_rows.c.kind, state_rows.c.slot, state_rows.c.position)
-# The event's columns, in `fact_of_columns` order after the position: only its data is parsed.
-FACT_COLUMNS = (
-    events_table.c.id,
-    events_table.c.type,
-    events_table.c.subject,
-    events_table.c.occurred_from,
-    events_table.c.occurred_until,
-    events_table.c.recorded_at,
-    events_table.c.supersedes,
-    events_table.c.body,
-)
+ITEM = "i.event_id, i.last_instant, i.item, i.control, i.within, i.starts, i.ends"
+KINDS = {
+    "territory": ("control_claimed", "within", "claim_denied", "assessed", "involvement_reported"),
+    "talks": (
+        "offer_made", "offer_rejected", "position_stated",
+        "proposal_made", "ceasefire_declared", "round_held",
+    ),
+    "diplomacy": ("statement_made", "meeting_held"),
+}  # fmt: skip
+# How many areas or tracks one statement reads while a page is being filled.
+PAGE_CHUNK = 200
 
 
-def _in_effect(position: int) -> ColumnElement[bool]:
-    # One statement reads the active generation and its rows, so a rebuild's swap
-    # between two statements cannot mix two generations.
-    active = select(read_models.c.active).where(read_models.c.name == STATE).scalar_subquery()
-    return and_(
-        state_rows.c.generation == active,
-        state_rows.c.sys_from <= position,
-        or_(state_rows.c.sys_until.is_(None), state_rows.c.sys_until > position),
+class ModelNotBuilt(Exception):
+    """The read model is stale: a migration changed it, and it has not been rebuilt yet."""
+
+
+def _in_effect(m: str) -> str:
+    return f"r.sys_from <= {m} AND (r.sys_until IS NULL OR r.sys_until > {m})"
+
+
+def _newest(
+    conn: Connection, tables: ModelTables, part: str, scopes: Sequence[str] | None, as_of: str, position: int
+) -> list[Selected]:
+    """The newest counting row of each slot of the part (of the given areas or tracks)."""
+    m = mark(conn)
+    every_one = ", ".join(f"'{kind}'" for kind in EVERY_ONE)
+    where, params = [f"s.part = {m}", f"s.kind NOT IN ({every_one})"], [part]
+    if scopes is not None:
+        where.append(f"s.scope IN ({', '.join([m] * len(scopes))})")
+        params += list(scopes)
+    sql = (
+        f"WITH winners AS (SELECT s.scope, s.kind, s.slot, ("
+        f"SELECT r.position FROM {tables.rows} r WHERE r.part = s.part AND r.scope = s.scope"
+        f" AND r.kind = s.kind AND r.slot = s.slot AND r.valid_from <= {m} AND {_in_effect(m)}"
+        f" ORDER BY r.valid_from DESC, r.position DESC LIMIT 1) AS position"
+        f" FROM {tables.slots} s WHERE {' AND '.join(where)})"
+        f" SELECT w.scope, w.kind, w.slot, COALESCE(i.valid_from, ''), w.position, {ITEM}"
+        f" FROM winners w LEFT JOIN {tables.items} i ON i.position = w.position WHERE w.position IS NOT NULL"
+    )
+    rows = conn.exec_driver_sql(sql, (as_of, position, position, *params)).all()
+    return [Selected._make(row) for row in rows]
+
+
+def _every_one(
+    conn: Connection,
+    tables: ModelTables,
+    part: str,
+    scopes: Sequence[str] | None,
+    as_of: str,
+    position: int,
+    window: Window,
+) -> list[Selected]:
+    """Every counting row of the kinds every one of which is shown, within the window's
+    valid-time bounds; with one area or track and a limit, only the latest limit + 1 of
+    each kind (enough to say whether the limit shortened it)."""
+    m = mark(conn)
+    selects: list[str] = []
+    params: list[Any] = []
+    for kind in (k for k in KINDS[part] if k in EVERY_ONE):
+        where = [f"r.part = {m}", f"r.kind = {m}", "r.slot = ''", f"r.valid_from <= {m}", _in_effect(m)]
+        values: list[Any] = [part, kind, as_of, position, position]
+        if scopes is not None:
+            where.append(f"r.scope IN ({', '.join([m] * len(scopes))})")
+            values += list(scopes)
+        if kind == "ceasefire_declared":  # those in force at as_of
+            where.append(f"i.starts <= {m} AND (i.ends IS NULL OR i.ends > {m})")
+            values += [as_of, as_of]
+        if window.since is not None:
+            where.append(f"r.valid_from >= {m}")
+            values.append(window.since)
+        if window.until is not None:
+            where.append(f"r.valid_from < {m}")
+            values.append(window.until)
+        select = (
+            f"SELECT r.scope, r.kind, r.slot, r.valid_from, r.position, {ITEM} FROM {tables.rows} r"
+            f" JOIN {tables.items} i ON i.position = r.position WHERE {' AND '.join(where)}"
+        )
+        if window.limit is not None and scopes is not None and len(scopes) == 1:
+            newest_first = "ORDER BY r.valid_from DESC, r.position DESC"
+            select = f"SELECT * FROM ({select} {newest_first} LIMIT {window.limit + 1}) latest"
+        selects.append(select)
+        params += values
+    if not selects:
+        return []
+    rows = conn.exec_driver_sql(" UNION ALL ".join(selects), tuple(params)).all()
+    return [Selected._make(row) for row in rows]
+
+
+def present(
+    conn: Connection,
+    part: str,
+    scopes: Sequence[str] | None,
+    as_of: str,
+    position: int,
+    tables: ModelTables = ACTIVE,
+) -> set[tuple[str, str]]:
+    """(scope, kind) of every kind every event of which is shown that has a counting event,
+    whatever a window shows: a track's status and whether it appears are the full answer's."""
+    m = mark(conn)
+    kinds = [k for k in KINDS[part] if k in EVERY_ONE]
+    where = [f"r.part = {m}", f"r.kind IN ({', '.join([m] * len(kinds))})", "r.slot = ''"]
+    where += [f"r.valid_from <= {m}", _in_effect(m)]
+    params: list[Any] = [part, *kinds, as_of, position, position]
+    if scopes is not None:
+        where.append(f"r.scope IN ({', '.join([m] * len(scopes))})")
+        params += list(scopes)
+    # A ceasefire counts for the status only while in force.
+    in_force = f"(r.kind <> 'ceasefire_declared' OR (i.starts <= {m} AND (i.ends IS NULL OR i.ends > {m})))"
+    params += [as_of, as_of]
+    joined = f"{tables.rows} r JOIN {tables.items} i ON i.position = r.position"
+    sql = f"SELECT DISTINCT r.scope, r.kind FROM {joined} WHERE {' AND '.join(where)} AND {in_force}"
+    return {(scope, kind) for scope, kind in conn.exec_driver_sql(sql, tuple(params))}
+
+
+def selected(
+    conn: Connection,
+    part: str,
+    scopes: Sequence[str] | None,
+    as_of: str,
+    position: int,
+    window: Window = NO_WINDOW,
+    tables: ModelTables = ACTIVE,
+) -> list[Selected]:
+    """What the answer of a part (or of some of its areas or tracks) is assembled from."""
+    if position == 0 or (scopes is not None and not scopes):
+        return []
+    return _newest(conn, tables, part, scopes, as_of, position) + _every_one(
+        conn, tables, part, scopes, as_of, position, window
     )
 
 
-def _scoped(part: str, scope: str | None) -> ColumnElement[bool]:
-    if scope is None:
-        return state_rows.c.part == part
-    return and_(state_rows.c.part == part, state_rows.c.scope == scope)
+def check_built(conn: Connection) -> None:
+    stale = conn.exec_driver_sql(
+        f"SELECT stale FROM read_models WHERE name = {mark(conn)}", (STATE,)
+    ).scalar()
+    if stale:
+        raise ModelNotBuilt("the read model is being rebuilt after an upgrade: run `timeline migrate`")
 
 
-def _entries(rows: Sequence[Row[Any]] | Sequence[Any]) -> list[Entry]:
-    """Rows (with the event's body) as entries; an event with two slots is parsed once."""
-    facts: dict[int, Fact] = {}
-    found = []
-    for row in rows:
-        fact = facts.get(row.position)
-        if fact is None:
-            fact = facts[row.position] = fact_of_columns(*tuple(row)[len(COLUMNS) - 1 :])
-        found.append(Entry(row.part, row.scope, row.kind, row.slot, fact))
-    return found
+def _scopes_after(conn: Connection, part: str, after: str | None, limit: int) -> list[str]:
+    m = mark(conn)
+    sql = f"SELECT DISTINCT scope FROM state_slots WHERE part = {m}"
+    params: list[Any] = [part]
+    if after is not None:
+        sql += f" AND scope > {m}"
+        params.append(after)
+    sql += f" ORDER BY scope LIMIT {limit}"
+    return [row[0] for row in conn.exec_driver_sql(sql, tuple(params))]
 
 
-class StateReader:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def world(self, as_of: str, position: int, scopes: Mapping[str, str | None]) -> World:
-        """The state at (as_of, the log cut at `position`) of the parts named in `scopes`,
-        each whole (None) or one area or track."""
-        entries: list[Entry] = []
-        if position > 0:
-            with self.engine.connect() as conn:
-                for part, scope in scopes.items():
-                    entries += _entries(_newest(conn, as_of, position, part, scope))
-        return fold(newest_per_slot(entries))
-
-    def area_facts(self, position: int, area: str) -> list[Fact]:
-        """Every event of one area in effect at `position`, whatever its valid time."""
-        if position == 0:
-            return []
-        query = (
-            select(*COLUMNS, *FACT_COLUMNS)
-            .join(events_table, events_table.c.position == state_rows.c.position)
-            .where(_in_effect(position), _scoped("territory", area))
-        )
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return list({entry.fact.position: entry.fact for entry in _entries(rows)}.values())
+def _assembled(
+    conn: Connection,
+    part: str,
+    scopes: Sequence[str] | None,
+    as_of: str,
+    position: int,
+    window: Window,
+) -> dict[str, str | None]:
+    rows = selected(conn, part, scopes, as_of, position, window)
+    if part == "territory":
+        return {scope: assemble.area(found, as_of) for scope, found in assemble.scoped(rows).items()}
+    bounded = window.since is not None or window.until is not None
+    kinds = present(conn, part, scopes, as_of, position) if bounded and position > 0 else set()
+    by_scope = assemble.scoped(rows)
+    for scope, _ in kinds:  # a track whose shown lists the window emptied
+        by_scope.setdefault(scope, [])
+    return {
+        scope: assemble.track(found, as_of, window, {kind for s, kind in kinds if s == scope})
+        for scope, found in sorted(by_scope.items())
+    }
 
 
-def _newest(conn: Connection, as_of: str, position: int, part: str, scope: str | None) -> Sequence[Any]:
-    ranked = (
-        select(
-            *COLUMNS,
-            func.row_number()
-            .over(
-                partition_by=(state_rows.c.scope, state_rows.c.kind, state_rows.c.slot),
-                order_by=(state_rows.c.valid_from.desc(), state_rows.c.position.desc()),
-            )
-            .label("rank"),
-        )
-        .where(_in_effect(position), _scoped(part, scope), state_rows.c.valid_from <= as_of)
-        .subquery()
+def scoped_part(
+    conn: Connection,
+    part: str,
+    as_of: str,
+    position: int,
+    only: str | None = None,
+    window: Window = NO_WINDOW,
+    page: Page = NO_PAGE,
+) -> tuple[str, str | None]:
+    """Territory's areas or talks' tracks as `{"name": {...}, ...}`; one exactly (`only`), a
+    page of them, or all. Returns the map's JSON and the name after which the next page
+    starts (None at the end, or without a page)."""
+    if only is not None:
+        shown = _assembled(conn, part, [only], as_of, position, window)
+        return assemble.shown_map(shown.items()), None
+    if not page.given:
+        shown = _assembled(conn, part, None, as_of, position, window)
+        return assemble.shown_map(shown.items()), None
+    # A page of what has something to show: read chunks of names until it is full (an
+    # area may be listed in the slots and yet show nothing at this as_of).
+    found: dict[str, str] = {}
+    after = page.after
+    wanted = (page.limit or 0) + 1  # one more than the page: is there a next one?
+    while page.limit is None or len(found) < wanted:
+        names = _scopes_after(conn, part, after, PAGE_CHUNK)
+        if not names:
+            break
+        shown = _assembled(conn, part, names, as_of, position, window)
+        found.update((name, text) for name, text in shown.items() if text is not None)
+        after = names[-1]
+    names, next_after = page_of(sorted(found), page)
+    return assemble.shown_map((name, found[name]) for name in names), next_after
+
+
+def diplomacy_part(conn: Connection, as_of: str, position: int, window: Window = NO_WINDOW) -> str:
+    return assemble.diplomacy(selected(conn, "diplomacy", None, as_of, position, window), as_of, window)
+
+
+def area_rows(conn: Connection, position: int, area: str, tables: ModelTables = ACTIVE) -> list[Selected]:
+    """Every row of one area in effect at `position`, whatever its valid time."""
+    if position == 0:
+        return []
+    m = mark(conn)
+    sql = (
+        f"SELECT r.scope, r.kind, r.slot, r.valid_from, r.position, {ITEM} FROM {tables.rows} r"
+        f" JOIN {tables.items} i ON i.position = r.position"
+        f" WHERE r.part = 'territory' AND r.scope = {m} AND {_in_effect(m)}"
     )
-    newest = (
-        select(
-            ranked.c.part,
-            ranked.c.scope,
-            ranked.c.kind,
-            ranked.c.slot,
-            ranked.c.position,
-            *FACT_COLUMNS,
-        )
-        .join(events_table, events_table.c.position == ranked.c.position)
-        .where(ranked.c.rank == 1)
-    )
-    return conn.execute(newest).all()
+    return [Selected._make(row) for row in conn.exec_driver_sql(sql, (area, position, position))]

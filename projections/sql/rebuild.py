@@ -1,15 +1,15 @@
-"""Building a read model from the log into a new generation while appends go on, then swapping.
+"""Building a read model from the log into new tables while appends go on, then swapping.
 
-1. Claim a new generation (readers go on using the active one).
-2. Bulk-build it from the log up to the head seen at the start: first the
-   effect intervals of corrected events (from the corrections alone, in
-   memory), then every event's rows, page by page, each page its own short
-   transaction so appends are never held up for long.
+1. Claim a new generation and create its tables, with no index yet (readers and the
+   append hook go on using the active tables).
+2. Bulk-load them from the log up to the head seen at the start: first the effect
+   intervals of corrected events (from the corrections alone, in memory), then every
+   event's rows and item, page by page, each page its own short transaction so that
+   appends are never held up for long; then the slots; then build the indexes, once.
 3. Catch up with what was appended meanwhile, the way the append hook does.
-4. Under the append lock: catch up the last events, make the new generation
-   active, and commit. Readers see the old model or the new one, never a
-   half-built one: each query reads the active generation in its own statement.
-5. Delete the rows of older generations, page by page.
+4. Under the append lock: catch up the last events, rename the new tables over the
+   active ones, drop the old ones whole, and commit. A reader's statement sees the
+   old model or the new one, never a half-built one.
 """
 
 from __future__ import annotations
@@ -20,21 +20,53 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, select, update
+from sqlalchemy import Connection, MetaData, func, inspect, select, update
 
 from events.envelope import StoredEvent
 from events.tables import events as events_table
 from events.types import RETRACTED
 from projections.effect_changes import Corrector, effect_changes
-from projections.facts import fact_of_columns
+from projections.facts import Fact, fact_of_columns
 from projections.sql import parallel
-from projections.sql.reader import FACT_COLUMNS
-from projections.sql.recorder import StateRow, insert_rows, intervals, record, rows_of
-from projections.sql.tables import STATE, read_models, state_rows
+from projections.sql.recorder import (
+    ItemRow,
+    SlotRow,
+    StateRow,
+    insert_items,
+    insert_rows,
+    insert_slots,
+    intervals,
+    item_of,
+    record,
+    rows_of,
+    slots_of_rows,
+)
+from projections.sql.tables import (
+    ACTIVE,
+    STATE,
+    ModelTables,
+    indexes,
+    items_table,
+    read_models,
+    rows_table,
+    slots_table,
+)
 
 PAGE = 5000
 # Catch up outside the lock until this close to the head, then take the lock for the rest.
 CLOSE_ENOUGH = 2000
+# The columns a fact is made of, in `fact_of_columns` order.
+FACT_COLUMNS = (
+    events_table.c.position,
+    events_table.c.id,
+    events_table.c.type,
+    events_table.c.subject,
+    events_table.c.occurred_from,
+    events_table.c.occurred_until,
+    events_table.c.recorded_at,
+    events_table.c.supersedes,
+    events_table.c.body,
+)
 
 Transactions = Callable[[], AbstractContextManager[Connection]]
 Progress = Callable[[int, int], None]  # (events done, events to do)
@@ -77,76 +109,87 @@ def effect_timeline(conn: Connection, until: int) -> dict[str, list[tuple[int, b
     return changes
 
 
-def _bodies(conn: Connection, after: int, until: int) -> list[str]:
+def _facts(conn: Connection, after: int, until: int) -> Iterator[Fact]:
     query = (
-        select(events_table.c.body)
+        select(*FACT_COLUMNS)
         .where(events_table.c.position > after, events_table.c.position <= until)
         .order_by(events_table.c.position)
         .limit(PAGE)
     )
-    return list(conn.execute(query).scalars().all())
+    for row in conn.execute(query):
+        yield fact_of_columns(*row)
 
 
-def _columns(conn: Connection, after: int, until: int) -> Sequence[Any]:
-    query = (
-        select(events_table.c.position, *FACT_COLUMNS)
-        .where(events_table.c.position > after, events_table.c.position <= until)
-        .order_by(events_table.c.position)
-        .limit(PAGE)
-    )
-    return conn.execute(query).all()
-
-
-def _pages(conn: Connection, after: int, until: int) -> Iterator[list[StoredEvent]]:
-    while after < until:
-        page = [StoredEvent.from_body(body) for body in _bodies(conn, after, until)]
-        if not page:
-            return
-        yield page
-        after = page[-1].position
-
-
-def page_rows(
-    conn: Connection,
-    generation: int,
-    after: int,
-    until: int,
-    changes: Mapping[str, Sequence[tuple[int, bool]]],
-) -> list[StateRow]:
-    """The rows of the events (after, after + PAGE], up to `until`."""
+def page_contents(
+    conn: Connection, after: int, until: int, changes: Mapping[str, Sequence[tuple[int, bool]]]
+) -> tuple[list[StateRow], list[ItemRow]]:
+    """The rows and items of the events (after, after + PAGE], up to `until`."""
     rows: list[StateRow] = []
-    for fact in (fact_of_columns(*row) for row in _columns(conn, after, until)):
+    items: list[ItemRow] = []
+    for fact in _facts(conn, after, until):
         for start, end in intervals(fact.position, changes.get(fact.id, ())):
-            rows += rows_of(fact, generation, start, end)
-    return rows
+            rows += rows_of(fact, start, end)
+        item = item_of(fact)
+        if item is not None:
+            items.append(item)
+    return rows, items
+
+
+def create_tables(conn: Connection, tables: ModelTables) -> None:
+    meta = MetaData()
+    for table in (rows_table(tables, meta), items_table(tables, meta), slots_table(tables, meta)):
+        table.create(conn)
+
+
+def create_indexes(conn: Connection, tables: ModelTables) -> None:
+    meta = MetaData()
+    built = (rows_table(tables, meta), items_table(tables, meta), slots_table(tables, meta))
+    for index in indexes(tables, *built):
+        index.create(conn)
 
 
 def build(
     transactions: Transactions,
-    generation: int,
+    tables: ModelTables,
     until: int,
     progress: Progress = lambda done, total: None,
     *,
     url: str | None = None,
     workers: int = 1,
 ) -> None:
-    """Write the rows of every event up to `until` into `generation`; with a database
-    `url` and several `workers`, large logs are built in worker processes."""
+    """Load the rows, items and slots of every event up to `until` into `tables`, then index
+    them; with a database `url` and several `workers`, pages are loaded in worker processes."""
     with transactions() as conn:
         changes = effect_timeline(conn, until)
+    slots: set[SlotRow] = set()
     if url is not None and workers > 1 and until >= PAGE * workers:
-        parallel.build_in_workers(url, workers, generation, until, changes, PAGE, progress)
-        return
-    for after in range(0, until, PAGE):
-        with transactions() as conn:
-            insert_rows(conn, page_rows(conn, generation, after, until, changes))
-        progress(min(after + PAGE, until), until)
+        slots = parallel.build_in_workers(url, workers, tables, until, changes, PAGE, progress)
+    else:
+        for after in range(0, until, PAGE):
+            with transactions() as conn:
+                rows, items = page_contents(conn, after, until, changes)
+                insert_rows(conn, rows, tables)
+                insert_items(conn, items, tables)
+            slots |= slots_of_rows(rows)
+            progress(min(after + PAGE, until), until)
+    with transactions() as conn:
+        insert_slots(conn, sorted(slots), tables)
+        create_indexes(conn, tables)
 
 
-def catch_up(conn: Connection, generation: int, after: int, until: int) -> int:
+def catch_up(conn: Connection, tables: ModelTables, after: int, until: int) -> int:
     """Apply events (after, until] as the append hook would; returns the last position applied."""
-    for page in _pages(conn, after, until):
-        record(conn, generation, page)
+    while after < until:
+        query = (
+            select(events_table.c.body)
+            .where(events_table.c.position > after, events_table.c.position <= until)
+            .order_by(events_table.c.position)
+            .limit(PAGE)
+        )
+        page = [StoredEvent.from_body(body) for body in conn.execute(query).scalars()]
+        if not page:
+            break
+        record(conn, page, tables=tables)
         after = page[-1].position
     return after
 
@@ -171,30 +214,47 @@ def rebuild(
     workers: int = 1,
 ) -> Rebuilt:
     """`transactions()` opens a short write transaction; `locked()` one holding the append
-    lock; `url` and `workers` let the bulk build run in worker processes."""
+    lock; `url` and `workers` let the bulk load run in worker processes."""
     with transactions() as conn:
         generation = _claim(conn)
         until = head_position(conn)
-    build(transactions, generation, until, progress, url=url, workers=workers)
-    built = until
-    while True:
+    tables = ModelTables.building(generation)
+    try:
         with transactions() as conn:
+            create_tables(conn, tables)
+        build(transactions, tables, until, progress, url=url, workers=workers)
+        built = until
+        while True:
+            with transactions() as conn:
+                head = head_position(conn)
+                if head - built <= CLOSE_ENOUGH:
+                    break
+                built = catch_up(conn, tables, built, head)
+            progress(built, head)
+        with locked() as conn:
             head = head_position(conn)
-            if head - built <= CLOSE_ENOUGH:
-                break
-            built = catch_up(conn, generation, built, head)
-        progress(built, head)
-    with locked() as conn:
-        head = head_position(conn)
-        built = catch_up(conn, generation, built, head)
-        claimed = conn.execute(select(read_models.c.building).where(read_models.c.name == STATE)).scalar_one()
-        if claimed != generation:
-            raise RebuildSuperseded(f"generation {claimed} was claimed while {generation} was built")
-        conn.execute(
-            update(read_models).where(read_models.c.name == STATE).values(active=generation, building=None)
-        )
+            built = catch_up(conn, tables, built, head)
+            claimed = conn.execute(
+                select(read_models.c.building).where(read_models.c.name == STATE)
+            ).scalar_one()
+            if claimed != generation:
+                raise RebuildSuperseded(f"generation {claimed} was claimed while {generation} was built")
+            swap(conn, tables)
+            conn.execute(
+                update(read_models)
+                .where(read_models.c.name == STATE)
+                .values(active=generation, building=None, stale=False)
+            )
+    except BaseException:
+        try:
+            with transactions() as conn:
+                drop(conn, tables)
+        except Exception:  # the database may be what failed: the next rebuild drops them
+            pass
+        raise
     progress(built, built)
-    drop_older(transactions, generation, built)
+    with transactions() as conn:
+        drop_leftovers(conn)
     return Rebuilt(generation, built, built - until)
 
 
@@ -202,22 +262,45 @@ def _claim(conn: Connection) -> int:
     # FOR UPDATE: two rebuilds (say the CLI and the service) must not claim one generation.
     # SQLite needs no more: a rebuild's transactions take its write lock at BEGIN.
     state = conn.execute(select(read_models).where(read_models.c.name == STATE).with_for_update()).one()
-    newest = conn.execute(select(func.max(state_rows.c.generation))).scalar() or 0
-    generation: int = max(state.active, state.building or 0, newest) + 1
+    generation: int = max(state.active, state.building or 0) + 1
     conn.execute(update(read_models).where(read_models.c.name == STATE).values(building=generation))
     return generation
 
 
-def drop_older(transactions: Transactions, generation: int, until: int) -> None:
-    """Delete older generations' rows a page of positions at a time."""
-    for start in range(0, until + 1, PAGE * 4):
-        with transactions() as conn:
-            conn.execute(
-                delete(state_rows).where(
-                    and_(
-                        state_rows.c.generation < generation,
-                        state_rows.c.position > start,
-                        state_rows.c.position <= start + PAGE * 4,
-                    )
-                )
-            )
+def swap(conn: Connection, tables: ModelTables) -> None:
+    """The new tables take the active ones' names; the old ones are dropped whole."""
+    for new, active in (
+        (tables.rows, ACTIVE.rows),
+        (tables.items, ACTIVE.items),
+        (tables.slots, ACTIVE.slots),
+    ):
+        conn.exec_driver_sql(f"ALTER TABLE {active} RENAME TO {active}_old")
+        conn.exec_driver_sql(f"ALTER TABLE {new} RENAME TO {active}")
+        conn.exec_driver_sql(f"DROP TABLE {active}_old")
+
+
+def drop(conn: Connection, tables: ModelTables) -> None:
+    """A failed or superseded rebuild's own tables."""
+    existing = set(inspect(conn).get_table_names())
+    for name in (tables.rows, tables.items, tables.slots):
+        if name in existing:
+            conn.exec_driver_sql(f"DROP TABLE {name}")
+
+
+def drop_leftovers(conn: Connection) -> None:
+    """Tables of rebuilds that died without cleaning up (a process killed mid-build)."""
+    building = conn.execute(select(read_models.c.building).where(read_models.c.name == STATE)).scalar()
+    for name in inspect(conn).get_table_names():
+        prefix, _, generation = name.rpartition("_g")
+        ours = prefix in (ACTIVE.rows, ACTIVE.items, ACTIVE.slots) and generation.isdigit()
+        if ours and (building is None or int(generation) != building):
+            conn.exec_driver_sql(f"DROP TABLE {name}")
+
+
+def tables_in_use(conn: Connection) -> list[str]:
+    """The read model's tables in the database (for tests and the benchmarks)."""
+    names = inspect(conn).get_table_names()
+    return sorted(n for n in names if n.startswith("state_"))
+
+
+__all__: list[Any] = ["RebuildSuperseded", "Rebuilt", "build", "catch_up", "rebuild", "swap"]

@@ -20,23 +20,29 @@ from events.lookups import (
     run_together,
 )
 from events.types import RETRACTED
+from projections.assemble import EVERY_ONE
 from projections.effect_changes import Corrector, effect_changes
 from projections.facts import Fact, fact_of, fact_of_body
 from projections.selection import part_of, slots_of
-from projections.sql.tables import STATE
+from projections.sql.tables import ACTIVE, STATE, ModelTables
+from projections.stored_items import stored_item
 
-StateRow = tuple[int, int, str, int, int | None, str, str, str, str]
-ROW_COLUMNS = (
-    "generation",
+StateRow = tuple[int, str, int, int | None, str, str, str, str]
+ROW_COLUMNS = ("position", "kind", "sys_from", "sys_until", "part", "scope", "slot", "valid_from")
+ItemRow = tuple[int, str, str, str, str, str | None, str | None, str | None, str | None]
+ITEM_COLUMNS = (
     "position",
-    "kind",
-    "sys_from",
-    "sys_until",
-    "part",
-    "scope",
-    "slot",
+    "event_id",
     "valid_from",
+    "last_instant",
+    "item",
+    "control",
+    "within",
+    "starts",
+    "ends",
 )
+SlotRow = tuple[str, str, str, str]
+SLOT_COLUMNS = ("part", "scope", "kind", "slot")
 
 
 def active_statement(conn: Connection) -> Statement:
@@ -45,20 +51,52 @@ def active_statement(conn: Connection) -> Statement:
     return f"SELECT active FROM read_models WHERE name = {mark(conn)}", (STATE,)
 
 
-def rows_of(fact: Fact, generation: int, sys_from: int, sys_until: int | None = None) -> list[StateRow]:
-    """The rows of `entries_of(fact)`, built without the entries: the rebuild's inner loop."""
+def rows_of(fact: Fact, sys_from: int, sys_until: int | None = None) -> list[StateRow]:
+    """The rows of `entries_of(fact)`, built without the entries: the rebuild's inner loop.
+    A kind of which every event is shown is stored under the slot '' (its rows are read
+    in valid-time order, not the newest per slot)."""
     part = part_of(fact.type)
     if part is None:
         return []
     position, scope, since = fact.position, fact.subject, fact.occurred_from
     return [
-        (generation, position, kind, sys_from, sys_until, part, scope, slot, since)
+        (position, kind, sys_from, sys_until, part, scope, "" if kind in EVERY_ONE else slot, since)
         for kind, slot in slots_of(fact)
     ]
 
 
-def insert_rows(conn: Connection, rows: Sequence[StateRow]) -> None:
-    bulk_insert(conn, "state_rows", ROW_COLUMNS, rows)
+def item_of(fact: Fact) -> ItemRow | None:
+    stored = stored_item(fact)
+    if stored is None:
+        return None
+    return (stored.position, stored.event_id, fact.occurred_from, stored.last_instant, stored.item,
+            stored.control, stored.within, stored.starts, stored.ends)  # fmt: skip
+
+
+def slots_of_rows(rows: Sequence[StateRow]) -> set[SlotRow]:
+    """The slots the rows fill (a kind of which every event is shown has one, '', per area
+    or track: it lists the area or track, and is not read for the newest of a slot)."""
+    return {(part, scope, kind, slot) for _, kind, _, _, part, scope, slot, _ in rows}
+
+
+def insert_rows(conn: Connection, rows: Sequence[StateRow], tables: ModelTables = ACTIVE) -> None:
+    bulk_insert(conn, tables.rows, ROW_COLUMNS, rows)
+
+
+def insert_items(conn: Connection, items: Sequence[ItemRow], tables: ModelTables = ACTIVE) -> None:
+    bulk_insert(conn, tables.items, ITEM_COLUMNS, items)
+
+
+def insert_slots(conn: Connection, slots: Sequence[SlotRow], tables: ModelTables = ACTIVE) -> None:
+    """New slots only: most appends fill slots that exist."""
+    if not slots:
+        return
+    m = mark(conn)
+    conn.exec_driver_sql(
+        f"INSERT INTO {tables.slots} (part, scope, kind, slot) VALUES ({m}, {m}, {m}, {m})"
+        " ON CONFLICT DO NOTHING",
+        sorted(slots),
+    )
 
 
 class LogCorrections:
@@ -108,19 +146,22 @@ def targets_of(appended: Sequence[StoredEvent]) -> set[str]:
 
 def record(
     conn: Connection,
-    generation: int,
     appended: Sequence[StoredEvent],
     around: list[CorrectionRow] | None = None,
+    tables: ModelTables = ACTIVE,
 ) -> None:
-    """Add the rows of newly appended events, then apply what their corrections change.
-    `around`: `corrections_around` the events they correct, when the caller has read it."""
-    insert_rows(
-        conn, [row for event in appended for row in rows_of(fact_of(event), generation, event.position)]
-    )
+    """Add the rows, items and slots of newly appended events, then apply what their
+    corrections change. `around`: `corrections_around` the events they correct, when the
+    caller has read it."""
+    facts = [fact_of(event) for event in appended]
+    rows = [row for fact in facts for row in rows_of(fact, fact.position)]
+    insert_rows(conn, rows, tables)
+    insert_items(conn, [item for item in map(item_of, facts) if item is not None], tables)
+    insert_slots(conn, list(slots_of_rows(rows)), tables)
     if not any(event.corrects is not None for event in appended):
         return
     corrections = LogCorrections(conn, appended, around)
-    closing: list[tuple[int, int, int]] = []  # (sys_until, position, generation), in log order
+    closing: list[tuple[int, int]] = []  # (sys_until, position), in log order
     for event in appended:
         if event.corrects is None:
             continue
@@ -128,30 +169,27 @@ def record(
             if now_in_effect:
                 # Closing matches an event's open rows, which include reopened ones: what
                 # closed before this reopening must be closed before its rows exist.
-                _close(conn, closing)
+                _close(conn, closing, tables)
                 closing = []
-                _reopen(conn, generation, event_id, event.position)
+                _reopen(conn, event_id, event.position, tables)
             else:
-                closing.append((event.position, corrections.position_of(event_id), generation))
-    _close(conn, closing)
+                closing.append((event.position, corrections.position_of(event_id)))
+    _close(conn, closing, tables)
 
 
-def _reopen(conn: Connection, generation: int, event_id: str, at: int) -> None:
+def _reopen(conn: Connection, event_id: str, at: int, tables: ModelTables) -> None:
+    """An event back in effect: new rows from `at` (its item and slots are there already)."""
     body = bodies_by_id(conn, [event_id])[event_id]
-    insert_rows(conn, rows_of(fact_of_body(body), generation, at))
+    insert_rows(conn, rows_of(fact_of_body(body), at), tables)
 
 
-def _close(conn: Connection, closing: list[tuple[int, int, int]]) -> None:
+def _close(conn: Connection, closing: list[tuple[int, int]], tables: ModelTables) -> None:
     """End the open rows of events that leave effect: one statement, run once per event."""
     if not closing:
         return
     m = mark(conn)
-    # `+ 0` keeps SQLite off the lookup index, which it would otherwise scan for a whole
-    # generation, rather than find the position on the primary key.
     conn.exec_driver_sql(
-        f"UPDATE state_rows SET sys_until = {m} WHERE position = {m} AND generation + 0 = {m}"
-        " AND sys_until IS NULL",
-        closing,
+        f"UPDATE {tables.rows} SET sys_until = {m} WHERE position = {m} AND sys_until IS NULL", closing
     )
 
 
@@ -159,14 +197,11 @@ class StateRows:
     """The append hook: the active read model follows every append."""
 
     def __call__(self, conn: Connection, appended: Sequence[StoredEvent]) -> None:
-        # Which generation to write and what the corrections touch: one round trip.
         targets = targets_of(appended)
-        statements = [active_statement(conn)]
-        if targets:
-            statements.append(corrections_statement(conn, targets))
-        found = run_together(conn, statements)
-        around = corrections_of(found[1]) if targets else []
-        record(conn, found[0][0][0], appended, around)
+        around = (
+            corrections_of(run_together(conn, [corrections_statement(conn, targets)])[0]) if targets else []
+        )
+        record(conn, appended, around)
 
 
 def intervals(position: int, changes: Sequence[tuple[int, bool]]) -> list[tuple[int, int | None]]:

@@ -20,10 +20,11 @@ from events.errors import TimelineError
 from events.instants import ONE_MICROSECOND, format_instant, parse_day_or_date_time, parse_instant
 from events.store import EventStore
 from projections.facts import fact_of
+from projections.windows import Page, Window
 from service import state_query
 from service.wiring import build_store
 from tests.databases import Databases
-from tests.integration.histories import AREAS, CEASEFIRE_BOUNDS, event_of, histories
+from tests.integration.histories import AREAS, CEASEFIRE_BOUNDS, event_of, growing_histories, histories
 
 EXAMPLES = int(os.environ.get("TIMELINE_READ_MODEL_EXAMPLES", "200"))
 
@@ -104,5 +105,56 @@ def test_the_read_model_answers_as_the_fold_does(
             assert state_query.history(store, area, known_at) == state_query.reference_history(
                 store, area, known_at
             )
+    finally:
+        engine.dispose()
+
+
+def windows(instants: list[str]) -> st.SearchStrategy[Window]:
+    bound = st.none() | st.sampled_from(instants)
+    return st.builds(Window, bound, bound, st.none() | st.integers(1, 2))
+
+
+def pages(names: list[str]) -> st.SearchStrategy[Page]:
+    return st.builds(Page, st.none() | st.sampled_from(names), st.none() | st.integers(1, 2))
+
+
+@settings(
+    max_examples=max(EXAMPLES // 2, 10),
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
+@given(history=growing_histories, data=st.data())
+def test_windowed_and_paged_answers_are_the_full_answer_cut(
+    databases: Databases, history: Any, data: st.DataObject
+) -> None:
+    """The read model's windows and pages against the fold's answer, cut by the same window."""
+    engine = make_engine(databases.fresh_url())
+    try:
+        store = build_store(engine)
+        store_history(store, history)
+        as_ofs, known_ats = interesting_instants(store)
+        if not known_ats:
+            return
+        tracks = ["-".join(sorted(pair)) for pair in (("ru", "ua"), ("ru", "us"), ("ua", "us"))]
+        for _ in range(6):
+            as_of = data.draw(st.sampled_from(as_ofs), label="as_of")
+            known_at = data.draw(st.sampled_from(known_ats), label="known_at")
+            more: dict[str, Any] = {
+                "window": data.draw(windows(as_ofs), label="window"),
+                "areas_page": data.draw(pages([*AREAS, "a"]), label="areas_page"),
+                "tracks_page": data.draw(pages([*tracks, "r"]), label="tracks_page"),
+            }
+            got = state_query.state(store, as_of, known_at, **more)
+            assert got == state_query.reference_state(store, as_of, known_at, **more)
+            for part in ("territory", "talks", "diplomacy"):
+                got = state_query.state(store, as_of, known_at, part, **more)
+                assert got == state_query.reference_state(store, as_of, known_at, part, **more)
+            track = data.draw(st.sampled_from(tracks), label="track")
+            got = state_query.state(store, as_of, known_at, "talks", track=track, **more)
+            assert got == state_query.reference_state(store, as_of, known_at, "talks", track=track, **more)
     finally:
         engine.dispose()

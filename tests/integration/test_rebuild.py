@@ -15,15 +15,19 @@ from events.drafts import draft_from_json
 from events.store import EventStore
 from projections.sql import parallel
 from projections.sql import rebuild as rebuild_module
-from projections.sql.tables import read_models, state_rows
+from projections.sql.reader import ModelNotBuilt
+from projections.sql.rebuild import tables_in_use
+from projections.sql.tables import ModelTables, read_models
 from service import state_query
 from service.cli import main, seed_path
-from service.migrate import upgrade
-from service.read_model import rebuild_read_model, replay_check
+from service.migrate import migrate, upgrade
+from service.read_model import is_stale, rebuild_read_model, replay_check
 from service.wiring import build_store
 from tests.conftest import ADMIN, WRITE
 from tests.databases import Databases
 from tests.factories import claim, denial, offer, rejection, retraction
+
+ACTIVE_TABLES = ["state_items", "state_rows", "state_slots"]
 
 
 def load_seed(store: EventStore) -> list[dict[str, Any]]:
@@ -83,8 +87,7 @@ def test_a_rebuild_during_appends_matches_the_fold(
             rebuilt.generation,
             None,
         )
-        generations = set(conn.execute(select(state_rows.c.generation).distinct()).scalars())
-    assert generations == {rebuilt.generation}, "older generations are deleted"
+        assert tables_in_use(conn) == ACTIVE_TABLES, "the old tables are dropped whole"
     store.append([draft_from_json(rejection(_offer_id(store), "ua"))])  # the hook writes the new generation
     same_answers(store)
 
@@ -104,6 +107,39 @@ def test_a_rebuild_claimed_by_another_is_abandoned(store: EventStore) -> None:
         rebuild_read_model(store, meanwhile)
     with store.engine.connect() as conn:
         assert conn.execute(select(read_models.c.active)).scalar_one() == 1
+        assert tables_in_use(conn) == ACTIVE_TABLES, "the abandoned rebuild drops its own tables"
+    same_answers(store)
+
+
+def test_a_rebuild_that_fails_midway_leaves_the_old_model_answering(store: EventStore) -> None:
+    load_seed(store)
+    before = state_query.state(store, "2025-04-26")
+
+    def crash(done: int, total: int) -> None:
+        raise RuntimeError("the machine went down")
+
+    with pytest.raises(RuntimeError):
+        rebuild_read_model(store, crash)
+    assert state_query.state(store, "2025-04-26") == before
+    same_answers(store)
+    store.append([draft_from_json(claim("a-east"))])  # the hook still writes the model in use
+    same_answers(store)
+
+
+def test_a_rebuild_killed_midway_leaves_tables_the_next_one_drops(store: EventStore) -> None:
+    load_seed(store)
+    # What a rebuild killed with SIGKILL leaves: its claim, and its half-loaded tables.
+    with store.engine.begin() as conn:
+        conn.execute(update(read_models).values(building=7))
+        rebuild_module.create_tables(conn, ModelTables.building(7))
+        columns = "position, kind, sys_from, part, scope, slot, valid_from"
+        values = "1, 'control_claimed', 1, 'territory', 'x', 'ru', '2025'"
+        conn.exec_driver_sql(f"INSERT INTO state_rows_g7 ({columns}) VALUES ({values})")
+    same_answers(store)  # the old tables answer meanwhile
+    rebuilt = rebuild_read_model(store)
+    assert rebuilt.generation == 8
+    with store.engine.connect() as conn:
+        assert tables_in_use(conn) == ACTIVE_TABLES
     same_answers(store)
 
 
@@ -115,7 +151,10 @@ def test_replay_check_passes_and_finds_a_tampered_row(
     assert (asked, differences) == (11, [])
     with store.engine.begin() as conn:
         conn.execute(
-            text("UPDATE state_rows SET sys_until = sys_from WHERE kind = 'control_claimed' AND slot = 'ru'")
+            text(
+                "UPDATE state_rows SET sys_until = sys_from WHERE kind = 'control_claimed' AND slot = 'ru'"
+                " AND scope = 'ru-kursk-oblast'"
+            )
         )
     asked, differences = replay_check(store, samples=10)
     assert differences and all(d.where == "territory/areas/ru-kursk-oblast" for d in differences)
@@ -162,8 +201,13 @@ def test_migrating_a_log_builds_its_model(databases: Databases) -> None:
     try:
         # Before the read model existed: the store of revision 0002 had no state hook.
         load_seed(EventStore(engine))
-        upgrade(url)
+        upgrade(url)  # the schema alone: the model is marked stale, and refuses to answer
         store = build_store(engine)
+        assert is_stale(store)
+        with pytest.raises(ModelNotBuilt):
+            state_query.state(store, "2025-04-26")
+        migrate(url)  # what `timeline migrate` and `timeline serve` do: upgrade, then build
+        assert not is_stale(store)
         same_answers(store)
         assert (
             state_query.state(store, "2025-04-26")["territory"]["areas"]["ru-kursk-oblast"]["status"]
@@ -180,9 +224,9 @@ def test_worker_processes_build_the_same_model(store: EventStore, monkeypatch: p
     spawned: list[int] = []
     original = parallel.build_in_workers
 
-    def spy(url: str, workers: int, *rest: Any) -> None:
+    def spy(url: str, workers: int, *rest: Any) -> Any:
         spawned.append(workers)
-        original(url, workers, *rest)
+        return original(url, workers, *rest)
 
     monkeypatch.setattr(parallel, "build_in_workers", spy)
     rebuilt = rebuild_read_model(store, workers=2)
