@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx2 as httpx
 
-from bench.asof import LogMaker
+from bench.asof_log import LogMaker
 from bench.common import (
     ROOT,
     backend_name,

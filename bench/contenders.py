@@ -123,7 +123,14 @@ class StoreRows:
                 )
             )
             items = conn.execute(select(state_items).where(state_items.c.position.between(first, last)))
-            slots = sorted({(r["part"], r["scope"], r["kind"], r["slot"]) for r in added})
+            # as the store fills them (`slots_of_rows`): a rejection has none
+            slots = sorted(
+                {
+                    (r["part"], r["scope"], r["kind"], r["slot"])
+                    for r in added
+                    if r["kind"] != "offer_rejected"
+                }
+            )
             keys = ("part", "scope", "kind", "slot")
             return WrittenRows(
                 _rows(events),

@@ -46,6 +46,17 @@ def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: Sequ
     conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(rows))
 
 
+def fetch_all(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """The rows of driver SQL as the driver's plain tuples: SQLAlchemy's Row objects cost
+    more than the query when an answer reads thousands of rows."""
+    result = conn.exec_driver_sql(sql, tuple(params))
+    try:
+        cursor = result.cursor
+        return list(cursor.fetchall()) if cursor is not None and cursor.description else []
+    finally:
+        result.close()
+
+
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """A transaction that writes: on SQLite it takes the write lock at BEGIN."""

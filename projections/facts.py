@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from events.envelope import StoredEvent
 from events.instants import ONE_MICROSECOND, format_instant, parse_instant
 from events.upcasting import UPCASTERS, upcast
+
+
+@lru_cache(maxsize=1 << 16)
+def microsecond_before(instant: str) -> str:
+    """Windows end on few distinct instants (days, months, years), and parsing one costs
+    more than the rest of a fact: each is computed once."""
+    return format_instant(parse_instant(instant) - ONE_MICROSECOND)
 
 
 @dataclass(frozen=True)
@@ -33,7 +41,7 @@ class Fact:
         """The last microsecond of the reported window; before it, the event is tentative."""
         if self.occurred_until == self.occurred_from:
             return self.occurred_from
-        return format_instant(parse_instant(self.occurred_until) - ONE_MICROSECOND)
+        return microsecond_before(self.occurred_until)
 
 
 def fact_of(event: StoredEvent) -> Fact:

@@ -45,7 +45,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "state_items",
-        sa.Column("position", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "position",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=False,
+        ),
         sa.Column("event_id", sa.String(length=36), nullable=False),
         sa.Column("valid_from", sa.String(length=27), nullable=False),
         sa.Column("last_instant", sa.String(length=27), nullable=False),
@@ -55,7 +60,6 @@ def upgrade() -> None:
         sa.Column("starts", sa.String(length=27), nullable=True),
         sa.Column("ends", sa.String(length=27), nullable=True),
     )
-    op.create_index("ux_state_items_position", "state_items", ["position"], unique=True)
     op.create_table(
         "state_slots",
         sa.Column("part", sa.String(length=16), nullable=False),
@@ -75,9 +79,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("read_models") as batch:
         batch.drop_column("stale")
-    for table, index in (("state_slots", "ux_state_slots"), ("state_items", "ux_state_items_position")):
-        op.drop_index(index, table_name=table)
-        op.drop_table(table)
+    op.drop_index("ux_state_slots", table_name="state_slots")
+    op.drop_table("state_slots")
+    op.drop_table("state_items")
     op.drop_index("ix_state_rows_lookup", table_name="state_rows")
     op.drop_index("ux_state_rows_key", table_name="state_rows")
     op.drop_table("state_rows")

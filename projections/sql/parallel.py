@@ -8,12 +8,12 @@ its threads or connections. Each returns the slots its rows fill; the parent wri
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from sqlalchemy import Engine
 
 from events.database import make_engine, write_transaction
-from projections.sql.recorder import SlotRow, insert_items, insert_rows, slots_of_rows
+from projections.sql.recorder import ItemRow, SlotRow, StateRow, insert_items, insert_rows, slots_of_rows
 from projections.sql.tables import ModelTables
 
 Changes = dict[str, list[tuple[int, bool]]]
@@ -60,3 +60,26 @@ def build_in_workers(
             slots |= found
             progress(done, until)
     return slots
+
+
+def _compute_range(bounds: tuple[int, int]) -> tuple[list[StateRow], list[ItemRow]]:
+    from projections.sql.rebuild import page_contents  # the worker's import, after spawn
+
+    engine, changes = _worker["engine"], _worker["changes"]
+    assert isinstance(engine, Engine) and isinstance(changes, dict)
+    with engine.connect() as conn:
+        found = page_contents(conn, *bounds, changes)
+        conn.rollback()
+    return found
+
+
+def compute_in_workers(
+    url: str, workers: int, until: int, changes: Changes, page: int
+) -> Iterator[tuple[int, list[StateRow], list[ItemRow]]]:
+    """For a database with one writer (SQLite): workers read and compute the pages, in
+    log order, and the caller writes them; (last position, rows, items) per page."""
+    ranges = [(start, min(start + page, until)) for start in range(0, until, page)]
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(workers, _start, (url, ModelTables("", "", "", ""), changes)) as pool:
+        for (_, last), (rows, items) in zip(ranges, pool.imap(_compute_range, ranges), strict=True):
+            yield last, rows, items

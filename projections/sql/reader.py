@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from events.database import mark
+from events.database import fetch_all, mark
 from projections import assemble
 from projections.assemble import EVERY_ONE, Selected
 from projections.sql.tables import ACTIVE, STATE, ModelTables
@@ -28,8 +28,10 @@ KINDS = {
     ),
     "diplomacy": ("statement_made", "meeting_held"),
 }  # fmt: skip
-# How many areas or tracks one statement reads while a page is being filled.
+# How many areas or tracks one statement reads while a page is being filled, at most.
 PAGE_CHUNK = 200
+# Up to this many areas or tracks, a limit is applied in the statement, to each one.
+MAX_LIMITED_SCOPES = 64
 
 
 class ModelNotBuilt(Exception):
@@ -43,7 +45,10 @@ def _in_effect(m: str) -> str:
 def _newest(
     conn: Connection, tables: ModelTables, part: str, scopes: Sequence[str] | None, as_of: str, position: int
 ) -> list[Selected]:
-    """The newest counting row of each slot of the part (of the given areas or tracks)."""
+    """The newest counting row of each slot of the part (of the given areas or tracks); for
+    talks, with the counting rejections of the offers among them (a rejection has no slot
+    of its own in `state_slots`: only those of current offers matter, and rejections
+    grow with the log)."""
     m = mark(conn)
     every_one = ", ".join(f"'{kind}'" for kind in EVERY_ONE)
     where, params = [f"s.part = {m}", f"s.kind NOT IN ({every_one})"], [part]
@@ -51,16 +56,27 @@ def _newest(
         where.append(f"s.scope IN ({', '.join([m] * len(scopes))})")
         params += list(scopes)
     sql = (
-        f"WITH winners AS (SELECT s.scope, s.kind, s.slot, ("
+        # Materialized: inlined, the scalar subquery would run twice a slot (join and column).
+        f"WITH winners AS MATERIALIZED (SELECT s.scope, s.kind, s.slot, ("
         f"SELECT r.position FROM {tables.rows} r WHERE r.part = s.part AND r.scope = s.scope"
         f" AND r.kind = s.kind AND r.slot = s.slot AND r.valid_from <= {m} AND {_in_effect(m)}"
         f" ORDER BY r.valid_from DESC, r.position DESC LIMIT 1) AS position"
         f" FROM {tables.slots} s WHERE {' AND '.join(where)})"
-        f" SELECT w.scope, w.kind, w.slot, COALESCE(i.valid_from, ''), w.position, {ITEM}"
-        f" FROM winners w LEFT JOIN {tables.items} i ON i.position = w.position WHERE w.position IS NOT NULL"
+        f" SELECT w.scope, w.kind, w.slot, i.valid_from, w.position, {ITEM}"
+        f" FROM winners w JOIN {tables.items} i ON i.position = w.position"
     )
-    rows = conn.exec_driver_sql(sql, (as_of, position, position, *params)).all()
-    return [Selected._make(row) for row in rows]
+    values: list[Any] = [as_of, position, position, *params]
+    if part == "talks":
+        sql += (
+            " UNION ALL SELECT r.scope, r.kind, r.slot, r.valid_from, r.position,"
+            " NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+            f" FROM winners w JOIN {tables.items} i ON i.position = w.position"
+            f" JOIN {tables.rows} r ON r.part = 'talks' AND r.scope = w.scope AND r.kind = 'offer_rejected'"
+            f" AND r.slot = i.event_id AND r.valid_from <= {m} AND {_in_effect(m)}"
+            " WHERE w.kind = 'offer_made'"
+        )
+        values += [as_of, position, position]
+    return [Selected._make(row) for row in fetch_all(conn, sql, values)]
 
 
 def _every_one(
@@ -73,39 +89,43 @@ def _every_one(
     window: Window,
 ) -> list[Selected]:
     """Every counting row of the kinds every one of which is shown, within the window's
-    valid-time bounds; with one area or track and a limit, only the latest limit + 1 of
-    each kind (enough to say whether the limit shortened it)."""
+    valid-time bounds; with a limit and a few areas or tracks, only the latest limit + 1
+    of each kind of each (enough to say whether the limit shortened it), each read by
+    one backward range of the index."""
     m = mark(conn)
+    select_from = (
+        f"SELECT r.scope, r.kind, r.slot, r.valid_from, r.position, {ITEM} FROM {tables.rows} r"
+        f" JOIN {tables.items} i ON i.position = r.position"
+    )
+    limited = window.limit is not None and scopes is not None and len(scopes) <= MAX_LIMITED_SCOPES
+    groups: list[Sequence[str] | None] = [[scope] for scope in scopes or ()] if limited else [scopes]
     selects: list[str] = []
     params: list[Any] = []
     for kind in (k for k in KINDS[part] if k in EVERY_ONE):
-        where = [f"r.part = {m}", f"r.kind = {m}", "r.slot = ''", f"r.valid_from <= {m}", _in_effect(m)]
-        values: list[Any] = [part, kind, as_of, position, position]
-        if scopes is not None:
-            where.append(f"r.scope IN ({', '.join([m] * len(scopes))})")
-            values += list(scopes)
-        if kind == "ceasefire_declared":  # those in force at as_of
-            where.append(f"i.starts <= {m} AND (i.ends IS NULL OR i.ends > {m})")
-            values += [as_of, as_of]
-        if window.since is not None:
-            where.append(f"r.valid_from >= {m}")
-            values.append(window.since)
-        if window.until is not None:
-            where.append(f"r.valid_from < {m}")
-            values.append(window.until)
-        select = (
-            f"SELECT r.scope, r.kind, r.slot, r.valid_from, r.position, {ITEM} FROM {tables.rows} r"
-            f" JOIN {tables.items} i ON i.position = r.position WHERE {' AND '.join(where)}"
-        )
-        if window.limit is not None and scopes is not None and len(scopes) == 1:
-            newest_first = "ORDER BY r.valid_from DESC, r.position DESC"
-            select = f"SELECT * FROM ({select} {newest_first} LIMIT {window.limit + 1}) latest"
-        selects.append(select)
-        params += values
+        for group in groups:
+            where = [f"r.part = {m}", f"r.kind = {m}", "r.slot = ''", f"r.valid_from <= {m}", _in_effect(m)]
+            values: list[Any] = [part, kind, as_of, position, position]
+            if group is not None:
+                where.append(f"r.scope IN ({', '.join([m] * len(group))})")
+                values += list(group)
+            if kind == "ceasefire_declared":  # those in force at as_of
+                where.append(f"i.starts <= {m} AND (i.ends IS NULL OR i.ends > {m})")
+                values += [as_of, as_of]
+            if window.since is not None:
+                where.append(f"r.valid_from >= {m}")
+                values.append(window.since)
+            if window.until is not None:
+                where.append(f"r.valid_from < {m}")
+                values.append(window.until)
+            select = f"{select_from} WHERE {' AND '.join(where)}"
+            if limited:
+                latest = f"ORDER BY r.valid_from DESC, r.position DESC LIMIT {(window.limit or 0) + 1}"
+                select = f"SELECT * FROM ({select} {latest}) latest"
+            selects.append(select)
+            params += values
     if not selects:
         return []
-    rows = conn.exec_driver_sql(" UNION ALL ".join(selects), tuple(params)).all()
-    return [Selected._make(row) for row in rows]
+    return [Selected._make(row) for row in fetch_all(conn, " UNION ALL ".join(selects), params)]
 
 
 def present(
@@ -216,7 +236,9 @@ def scoped_part(
     after = page.after
     wanted = (page.limit or 0) + 1  # one more than the page: is there a next one?
     while page.limit is None or len(found) < wanted:
-        names = _scopes_after(conn, part, after, PAGE_CHUNK)
+        names = _scopes_after(
+            conn, part, after, min(PAGE_CHUNK, wanted - len(found)) if page.limit else PAGE_CHUNK
+        )
         if not names:
             break
         shown = _assembled(conn, part, names, as_of, position, window)
@@ -227,7 +249,10 @@ def scoped_part(
 
 
 def diplomacy_part(conn: Connection, as_of: str, position: int, window: Window = NO_WINDOW) -> str:
-    return assemble.diplomacy(selected(conn, "diplomacy", None, as_of, position, window), as_of, window)
+    # One scope, `diplomacy`: a limit is applied in the statement.
+    return assemble.diplomacy(
+        selected(conn, "diplomacy", ["diplomacy"], as_of, position, window), as_of, window
+    )
 
 
 def area_rows(conn: Connection, position: int, area: str, tables: ModelTables = ACTIVE) -> list[Selected]:
@@ -240,4 +265,4 @@ def area_rows(conn: Connection, position: int, area: str, tables: ModelTables = 
         f" JOIN {tables.items} i ON i.position = r.position"
         f" WHERE r.part = 'territory' AND r.scope = {m} AND {_in_effect(m)}"
     )
-    return [Selected._make(row) for row in conn.exec_driver_sql(sql, (area, position, position))]
+    return [Selected._make(row) for row in fetch_all(conn, sql, (area, position, position))]

@@ -75,8 +75,11 @@ def item_of(fact: Fact) -> ItemRow | None:
 
 def slots_of_rows(rows: Sequence[StateRow]) -> set[SlotRow]:
     """The slots the rows fill (a kind of which every event is shown has one, '', per area
-    or track: it lists the area or track, and is not read for the newest of a slot)."""
-    return {(part, scope, kind, slot) for _, kind, _, _, part, scope, slot, _ in rows}
+    or track: it lists the area or track, and is not read for the newest of a slot). A
+    rejection's slot is the offer it names: it is read with the offer, and is not listed."""
+    return {
+        (part, scope, kind, slot) for _, kind, _, _, part, scope, slot, _ in rows if kind != "offer_rejected"
+    }
 
 
 def insert_rows(conn: Connection, rows: Sequence[StateRow], tables: ModelTables = ACTIVE) -> None:

@@ -76,7 +76,10 @@ def items_table(names: ModelTables, meta: MetaData) -> Table:
     return Table(
         names.items,
         meta,
-        Column("position", BigInteger, nullable=False),
+        # SQLite makes an INTEGER PRIMARY KEY the rowid: an item is one b-tree search away.
+        Column(
+            "position", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False
+        ),
         Column("event_id", String(36), nullable=False),
         Column("valid_from", String(27), nullable=False),
         Column("last_instant", String(27), nullable=False),
@@ -113,7 +116,6 @@ def indexes(names: ModelTables, rows: Table, items: Table, slots: Table) -> list
             rows.c.sys_from,
             rows.c.sys_until,
         ),
-        Index(f"ux_state_items_position{suffix}", items.c.position, unique=True),
         Index(
             f"ux_state_slots{suffix}", slots.c.part, slots.c.scope, slots.c.kind, slots.c.slot, unique=True
         ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pickle
 
-from bench.asof import LogMaker
+from bench.asof_log import LogMaker
 from events.drafts import Draft, draft_from_json
 from tests.factories import claim, offer, rejection, retraction
 
