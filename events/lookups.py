@@ -83,35 +83,51 @@ def versions_statement(
     return sql, (subjects_parameter, events_parameter)
 
 
-def corrections_statement(conn: Connection, targets: Collection[str]) -> Statement:
+def corrections_statement(conn: Connection, targets: Collection[str], *, below: bool = False) -> Statement:
     """The targets themselves, every event that corrects one of them, every event that
     corrects one of those, and so on up: all that deciding whether the targets are live
-    and in effect can ask about. Rows of (id, position, type, corrects), in log order."""
+    and in effect can ask about. With `below`, the events the targets correct too, down
+    to the first of each chain, and all that corrects those: what a walk down a chain of
+    corrections asks about (a chain of retractions of retractions is walked to its foot
+    on every append to it, so it is read in one statement, not one per step).
+    Rows of (id, position, type, corrects), in log order."""
     wanted, parameter = _set_of(conn, targets)
     if conn.dialect.name == "postgresql":
         # Every step looks rows up by index, one outer row at a time. Planned as plain joins,
         # the recursive step is estimated at thousands of rows (a recursive CTE's guess), and
         # the plan became a sort or hash of the whole events table: 0.4 s at 10,000 events.
         # OFFSET 0 keeps each lateral subquery from being flattened into such a join.
-        def lookup(column: str, outer: str, columns: str = "events.id") -> str:
-            where = f"events.{column} = {outer}.id"
+        def lookup(column: str, outer: str, columns: str = "events.id", more: str = "") -> str:
+            where = f"events.{column} = {outer}.id{more}"
             return f"LATERAL (SELECT {columns} FROM events WHERE {where} OFFSET 0) AS found"
 
+        start = "named"
+        steps = f"WITH RECURSIVE named(id) AS ({wanted}),"
+        if below:
+            down = lookup("id", "under", "events.corrects AS id", " AND events.corrects IS NOT NULL")
+            steps += f" under(id) AS (SELECT id FROM named UNION SELECT found.id FROM under, {down}),"
+            start = "under"
         sql = (
-            f"WITH RECURSIVE named(id) AS ({wanted}),"
-            f" above(id) AS (SELECT found.id FROM named, {lookup('corrects', 'named')}"
+            f"{steps} above(id) AS (SELECT found.id FROM {start}, {lookup('corrects', start)}"
             f" UNION SELECT found.id FROM above, {lookup('corrects', 'above')})"
-            " SELECT found.* FROM (SELECT id FROM above UNION SELECT id FROM named) AS near,"
+            f" SELECT found.* FROM (SELECT id FROM above UNION SELECT id FROM {start}) AS near,"
             f" {lookup('id', 'near', 'events.id, events.position, events.type, events.corrects')}"
             " ORDER BY found.position"
         )
     else:
+        start = "named"
+        steps = f"WITH RECURSIVE named(id) AS ({wanted}),"
+        if below:
+            steps += (
+                " under(id) AS (SELECT id FROM named UNION SELECT events.corrects FROM under"
+                " JOIN events ON events.id = under.id WHERE events.corrects IS NOT NULL),"
+            )
+            start = "under"
         sql = (
-            f"WITH RECURSIVE named(id) AS ({wanted}),"
-            " above(id) AS (SELECT events.id FROM named JOIN events ON events.corrects = named.id"
+            f"{steps} above(id) AS (SELECT events.id FROM {start} JOIN events ON events.corrects = {start}.id"
             " UNION SELECT events.id FROM above JOIN events ON events.corrects = above.id)"
             " SELECT events.id, events.position, events.type, events.corrects"
-            " FROM (SELECT id FROM above UNION SELECT id FROM named) AS near"
+            f" FROM (SELECT id FROM above UNION SELECT id FROM {start}) AS near"
             " JOIN events ON events.id = near.id ORDER BY events.position"
         )
     return sql, (parameter,)
@@ -135,11 +151,13 @@ def versions_of(rows: Rows) -> dict[str, int]:
     return {subject: version or 0 for subject, version in rows}
 
 
-def corrections_around(conn: Connection, targets: Collection[str]) -> list[CorrectionRow]:
+def corrections_around(
+    conn: Connection, targets: Collection[str], *, below: bool = False
+) -> list[CorrectionRow]:
     """The rows of `corrections_statement`."""
     if not targets:
         return []
-    return corrections_of(run_together(conn, [corrections_statement(conn, targets)])[0])
+    return corrections_of(run_together(conn, [corrections_statement(conn, targets, below=below)])[0])
 
 
 def corrections_of(rows: Rows) -> list[CorrectionRow]:

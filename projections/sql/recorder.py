@@ -115,14 +115,21 @@ class LogCorrections:
         self.conn = conn
         self.targets: dict[str, str | None] = {e.id: e.corrects for e in appended}
         self.positions: dict[str, int] = {e.id: e.position for e in appended}
+        self.types: dict[str, str] = {e.id: e.type for e in appended}
         self.correctors: dict[str, list[Corrector]] = {}
-        self._read(targets_of(appended), around)
+        self._read(targets_of(appended), around, below=False)
 
-    def _read(self, targets: set[str], around: list[CorrectionRow] | None = None) -> None:
-        rows = corrections_around(self.conn, targets) if around is None else around
+    def _read(
+        self, targets: set[str], around: list[CorrectionRow] | None = None, *, below: bool = True
+    ) -> None:
+        # A question beyond what was read up front is a walk down a chain of corrections:
+        # the chain below is read with it, so that the walk costs one statement, not one a
+        # step (a chain of retractions of retractions is walked to its foot on each append).
+        rows = corrections_around(self.conn, targets, below=below) if around is None else around
         for row in rows:
             self.targets.setdefault(row.id, row.corrects)
             self.positions[row.id] = row.position
+            self.types[row.id] = row.type
         for event_id, correctors in correctors_by_target(rows, targets).items():
             self.correctors[event_id] = [Corrector(c.id, c.position, c.type == RETRACTED) for c in correctors]
 
@@ -136,6 +143,12 @@ class LogCorrections:
             self._read({event_id})
             self.targets.setdefault(event_id, None)
         return self.targets[event_id]
+
+    def has_rows(self, event_id: str) -> bool:
+        """A retraction is in no part of the state: it has no rows to close or reopen."""
+        if event_id not in self.types:
+            self._read({event_id})
+        return self.types.get(event_id) != RETRACTED
 
     def position_of(self, event_id: str) -> int:
         if event_id not in self.positions:
@@ -169,6 +182,8 @@ def record(
         if event.corrects is None:
             continue
         for event_id, now_in_effect in effect_changes(event.id, event.position, corrections):
+            if not corrections.has_rows(event_id):
+                continue  # a retraction back in effect, or out: only what it retracts has rows
             if now_in_effect:
                 # Closing matches an event's open rows, which include reopened ones: what
                 # closed before this reopening must be closed before its rows exist.

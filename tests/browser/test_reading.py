@@ -162,3 +162,27 @@ def test_what_changed_between_two_dates(reader: Viewer) -> None:
     expect(kursk.locator(f"li.change-removed[data-event-id='{INCURSION}']")).to_contain_text("removed:")
     expect(kursk.locator(f"li.change-added[data-event-id='{GERASIMOV}']")).to_contain_text("added:")
     expect(page.locator(".changes article")).to_have_count(1)  # the area filter holds
+
+
+def test_the_viewer_asks_for_a_page_of_areas_and_the_latest_items_and_shows_more_on_request(
+    viewer: Viewer,
+) -> None:
+    from tests.browser.conftest import append
+    from tests.factories import claim, envelope
+
+    append(viewer.server, *[claim(area=f"a-{n:03d}", occurred_at="2025-04-01") for n in range(60)])
+    meeting = {"participants": ["a", "b"], "place": "va"}
+    append(
+        viewer.server,
+        *[envelope("diplomacy.meeting_held", meeting, occurred_at=f"2025-03-{d:02d}") for d in range(1, 26)],
+    )
+    page = viewer.open("?as_of=2025-04-26")
+    expect(page.locator("article.area.depth-0")).to_have_count(50)  # a page of areas, in name order
+    with page.expect_request(lambda r: "areas_after=a-049" in r.url):
+        page.get_by_role("button", name="Show more areas").click()
+    expect(page.locator("article.area")).to_have_count(63)  # the 60, ru, Kursk and Gornal (within Kursk)
+    expect(page.get_by_role("button", name="Show more areas")).to_have_count(0)
+    page.click("#tab-diplomacy")
+    expect(page.locator("section.list-meetings li")).to_have_count(20)  # the latest 20
+    page.get_by_role("button", name="Show every one").click()
+    expect(page.locator("section.list-meetings li")).to_have_count(27)

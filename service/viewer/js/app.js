@@ -57,28 +57,61 @@ const ctx = {
 
 const cut = () => ({ as_of: view.as_of, known_at: view.known_at });
 
+// The viewer asks bounded questions only, so that it stays quick on a log of millions:
+// a page of areas (or tracks) at a time, and the latest items of the lists that grow
+// with the log, each with a way to see more.
+const AREAS_PAGE = 50;
+const TRACKS_PAGE = 20;
+const LATEST = 20;
+const shown = { areasAfter: [], tracksAfter: [], everyItem: false }; // what "more" buttons asked
+
+function pagesNote(next, label, onMore) {
+  return next ? h("p", { class: "more-note" }, h("button", { type: "button", class: "more", onclick: onMore }, `Show more ${label}`)) : null;
+}
+
 async function territoryPanel() {
-  const answer = await get("/state/territory", { ...cut(), area: view.area }, "territory");
-  const body = [
-    view.area ? h("p", { class: "scope-note" }, `One area: ${view.area}. `, h("a", { href: linkTo(view, { area: null }), onclick: (e) => { e.preventDefault(); setView({ area: null }); } }, "Show every area")) : null,
-    territoryView(answer.areas, ctx),
-  ];
   if (view.area) {
-    const history = await get(`/state/territory/${encodeURIComponent(view.area)}/history`, { known_at: view.known_at }, "history");
-    body.push(h("section", { class: "history-section" }, h("h3", {}, `${view.area} over time`), historyView(history, answer.as_of, (from) => setView({ as_of: dayOf(from) }))));
+    const [answer, history] = await Promise.all([
+      get("/state/territory", { ...cut(), area: view.area }, "territory"),
+      get(`/state/territory/${encodeURIComponent(view.area)}/history`, { known_at: view.known_at }, "history"),
+    ]);
+    return [answer, [
+      h("p", { class: "scope-note" }, `One area: ${view.area}. `, h("a", { href: linkTo(view, { area: null }), onclick: (e) => { e.preventDefault(); setView({ area: null }); } }, "Show every area")),
+      territoryView(answer.areas, ctx),
+      h("section", { class: "history-section" }, h("h3", {}, `${view.area} over time`), historyView(history, answer.as_of, (from) => setView({ as_of: dayOf(from) }))),
+    ]];
   }
-  return [answer, body];
+  // Every page asked for so far, read again: the view stays consistent as the cut moves.
+  const pages = await Promise.all([null, ...shown.areasAfter].map((after) => get("/state/territory", { ...cut(), areas_limit: AREAS_PAGE, areas_after: after })));
+  const answer = pages[0];
+  const areas = Object.assign({}, ...pages.map((page) => page.areas));
+  const next = pages[pages.length - 1].next_areas_after;
+  return [answer, [territoryView(areas, ctx), pagesNote(next, "areas", () => { shown.areasAfter.push(next); void render(); })]];
+}
+
+function latestNote(answer) {
+  const shortened = Object.values(answer.tracks || { diplomacy: answer }).some((t) => t.more && Object.keys(t.more).length);
+  if (!shortened || shown.everyItem) return null;
+  return h("p", { class: "more-note" }, `Lists of proposals, rounds, meetings and statements show their latest ${LATEST}. `, h("button", { type: "button", class: "more", onclick: () => { shown.everyItem = true; void render(); } }, "Show every one"));
 }
 
 async function talksPanel() {
-  const answer = await get("/state/talks", { ...cut(), track: view.track }, "talks");
-  const note = view.track ? h("p", { class: "scope-note" }, `One track: ${view.track}. `, h("a", { href: linkTo(view, { track: null }), onclick: (e) => { e.preventDefault(); setView({ track: null }); } }, "Show every track")) : null;
-  return [answer, [note, talksView(answer.tracks, ctx)]];
+  const latest = shown.everyItem ? {} : { limit: LATEST };
+  if (view.track) {
+    const answer = await get("/state/talks", { ...cut(), track: view.track, ...latest }, "talks");
+    const note = h("p", { class: "scope-note" }, `One track: ${view.track}. `, h("a", { href: linkTo(view, { track: null }), onclick: (e) => { e.preventDefault(); setView({ track: null }); } }, "Show every track"));
+    return [answer, [note, talksView(answer.tracks, ctx), latestNote(answer)]];
+  }
+  const pages = await Promise.all([null, ...shown.tracksAfter].map((after) => get("/state/talks", { ...cut(), ...latest, tracks_limit: TRACKS_PAGE, tracks_after: after })));
+  const tracks = Object.assign({}, ...pages.map((page) => page.tracks));
+  const next = pages[pages.length - 1].next_tracks_after;
+  const answer = { ...pages[0], tracks };
+  return [answer, [talksView(tracks, ctx), latestNote(answer), pagesNote(next, "tracks", () => { shown.tracksAfter.push(next); void render(); })]];
 }
 
 async function diplomacyPanel() {
-  const answer = await get("/state/diplomacy", cut(), "diplomacy");
-  return [answer, [diplomacyView(answer, ctx)]];
+  const answer = await get("/state/diplomacy", { ...cut(), ...(shown.everyItem ? {} : { limit: LATEST }) }, "diplomacy");
+  return [answer, [diplomacyView(answer, ctx), latestNote(answer)]];
 }
 
 function compareForm() {
