@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import quoted_name
 from events.database import bulk_insert, mark, write_transaction
 from events.tables import events as events_table
 from events.tables import merkle_nodes
+from projections.sql.recorder import ROW_COLUMNS, Slots, insert_slots, slots_of_rows
 from projections.sql.tables import state_items, state_rows, state_slots
 
 Row = dict[str, Any]
@@ -90,7 +91,7 @@ class WrittenRows:
     state_rows: list[Row]  # inserted by the batch, reopened ones included
     closed: list[Row]  # earlier state rows the batch's corrections closed
     items: list[Row]  # the batch's events' rendered items
-    slots: list[Row]  # the slots its rows fill (new ones are inserted, the rest ignored)
+    slots: Slots  # the slots its rows fill (new ones are inserted, known ones kept)
 
 
 class StoreRows:
@@ -123,23 +124,9 @@ class StoreRows:
                 )
             )
             items = conn.execute(select(state_items).where(state_items.c.position.between(first, last)))
-            # as the store fills them (`slots_of_rows`): a rejection has none
-            slots = sorted(
-                {
-                    (r["part"], r["scope"], r["kind"], r["slot"])
-                    for r in added
-                    if r["kind"] != "offer_rejected"
-                }
-            )
-            keys = ("part", "scope", "kind", "slot")
-            return WrittenRows(
-                _rows(events),
-                nodes,
-                added,
-                _rows(closed),
-                _rows(items),
-                [dict(zip(keys, s, strict=True)) for s in slots],
-            )
+            # The slots as the store fills them; it writes them with the same statement.
+            slots = slots_of_rows([tuple(r[k] for k in ROW_COLUMNS) for r in added])
+            return WrittenRows(_rows(events), nodes, added, _rows(closed), _rows(items), slots)
 
 
 class RowCopy:
@@ -164,13 +151,7 @@ class RowCopy:
                     bulk_insert(conn, table.name, list(found[0]), [tuple(row.values()) for row in found])
                 elif found:
                     conn.execute(insert(table), found)
-            if rows.slots:
-                m = mark(conn)
-                conn.exec_driver_sql(
-                    f"INSERT INTO state_slots (part, scope, kind, slot) VALUES ({m}, {m}, {m}, {m})"
-                    " ON CONFLICT DO NOTHING",
-                    [tuple(slot.values()) for slot in rows.slots],
-                )
+            insert_slots(conn, rows.slots)
             if rows.closed and self.bulk:
                 m = mark(conn)
                 where = " AND ".join(f"{k} = {m}" for k in _STATE_KEY)

@@ -66,8 +66,11 @@ def upgrade() -> None:
         sa.Column("scope", sa.String(length=200), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("slot", sa.String(length=200), nullable=False),
+        sa.Column("first_from", sa.String(length=27), nullable=False),
+        sa.Column("first_position", sa.BigInteger(), nullable=False),
     )
     op.create_index("ux_state_slots", "state_slots", ["part", "scope", "kind", "slot"], unique=True)
+    op.create_index("ix_state_slots_first", "state_slots", ["part", "scope", "first_from", "first_position"])
     with op.batch_alter_table("read_models") as batch:
         batch.add_column(sa.Column("stale", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.execute(
@@ -79,6 +82,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("read_models") as batch:
         batch.drop_column("stale")
+    op.drop_index("ix_state_slots_first", table_name="state_slots")
     op.drop_index("ux_state_slots", table_name="state_slots")
     op.drop_table("state_slots")
     op.drop_table("state_items")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from sqlalchemy import Engine
 
 from events.database import make_engine, write_transaction
-from projections.sql.recorder import ItemRow, SlotRow, StateRow, insert_items, insert_rows, slots_of_rows
+from projections.sql.recorder import ItemRow, Slots, StateRow, insert_items, insert_rows, slots_of_rows
 from projections.sql.tables import ModelTables
 
 Changes = dict[str, list[tuple[int, bool]]]
@@ -25,7 +25,7 @@ def _start(url: str, tables: ModelTables, changes: Changes) -> None:
     _worker.update(engine=make_engine(url), tables=tables, changes=changes)
 
 
-def _build_range(bounds: tuple[int, int]) -> tuple[int, set[SlotRow]]:
+def _build_range(bounds: tuple[int, int]) -> tuple[int, Slots]:
     from projections.sql.rebuild import page_contents  # the worker's import, after spawn
 
     after, until = bounds
@@ -48,16 +48,18 @@ def build_in_workers(
     changes: Changes,
     page: int,
     progress: Callable[[int, int], None],
-) -> set[SlotRow]:
+) -> Slots:
     """Positions 1..until are contiguous, so ranges of `page` positions cover them exactly."""
     ranges = [(start, min(start + page, until)) for start in range(0, until, page)]
     context = multiprocessing.get_context("spawn")
-    slots: set[SlotRow] = set()
+    slots: Slots = {}
     with context.Pool(workers, _start, (url, tables, changes)) as pool:
         done = 0
         for count, found in pool.imap_unordered(_build_range, ranges):
             done += count
-            slots |= found
+            for key, (first_from, first_position) in found.items():
+                known = slots.get(key, (first_from, first_position))
+                slots[key] = (min(first_from, known[0]), min(first_position, known[1]))
             progress(done, until)
     return slots
 

@@ -51,7 +51,10 @@ def _newest(
     grow with the log)."""
     m = mark(conn)
     every_one = ", ".join(f"'{kind}'" for kind in EVERY_ONE)
-    where, params = [f"s.part = {m}", f"s.kind NOT IN ({every_one})"], [part]
+    # A slot whose first row begins after as_of, or comes after the cut, has nothing to show.
+    where = [f"s.part = {m}", f"s.kind NOT IN ({every_one})"]
+    where += [f"s.first_from <= {m}", f"s.first_position <= {m}"]
+    params: list[Any] = [part, as_of, position]
     if scopes is not None:
         where.append(f"s.scope IN ({', '.join([m] * len(scopes))})")
         params += list(scopes)
@@ -179,10 +182,15 @@ def check_built(conn: Connection) -> None:
         raise ModelNotBuilt("the read model is being rebuilt after an upgrade: run `timeline migrate`")
 
 
-def _scopes_after(conn: Connection, part: str, after: str | None, limit: int) -> list[str]:
+def _scopes_after(
+    conn: Connection, part: str, after: str | None, limit: int, as_of: str, position: int
+) -> list[str]:
+    """Areas or tracks in name order that may have something to show at (as_of, position):
+    those with a slot whose first row begins by as_of and comes by the cut."""
     m = mark(conn)
-    sql = f"SELECT DISTINCT scope FROM state_slots WHERE part = {m}"
-    params: list[Any] = [part]
+    sql = f"SELECT DISTINCT scope FROM state_slots WHERE part = {m} AND first_from <= {m}"
+    sql += f" AND first_position <= {m}"
+    params: list[Any] = [part, as_of, position]
     if after is not None:
         sql += f" AND scope > {m}"
         params.append(after)
@@ -236,9 +244,8 @@ def scoped_part(
     after = page.after
     wanted = (page.limit or 0) + 1  # one more than the page: is there a next one?
     while page.limit is None or len(found) < wanted:
-        names = _scopes_after(
-            conn, part, after, min(PAGE_CHUNK, wanted - len(found)) if page.limit else PAGE_CHUNK
-        )
+        chunk = min(PAGE_CHUNK, wanted - len(found)) if page.limit else PAGE_CHUNK
+        names = _scopes_after(conn, part, after, chunk, as_of, position)
         if not names:
             break
         shown = _assembled(conn, part, names, as_of, position, window)

@@ -31,13 +31,13 @@ from projections.facts import Fact, fact_of_columns
 from projections.sql import parallel
 from projections.sql.recorder import (
     ItemRow,
-    SlotRow,
+    Slots,
     StateRow,
     insert_items,
     insert_rows,
-    insert_slots,
     intervals,
     item_of,
+    load_slots,
     record,
     rows_of,
     slots_of_rows,
@@ -166,7 +166,7 @@ def build(
     each worker writes its own (COPY on PostgreSQL takes several at once)."""
     with transactions() as conn:
         changes = effect_timeline(conn, until)
-    slots: set[SlotRow] = set()
+    slots: Slots = {}
     if url is not None and workers > 1 and until >= PAGE * workers and not one_writer:
         slots = parallel.build_in_workers(url, workers, tables, until, changes, PAGE, progress)
     elif url is not None and workers > 1 and until >= PAGE * workers:
@@ -174,7 +174,7 @@ def build(
             with transactions() as conn:
                 insert_rows(conn, rows, tables)
                 insert_items(conn, items, tables)
-            slots |= slots_of_rows(rows)
+            slots_of_rows(rows, slots)
             progress(last, until)
     else:
         for after in range(0, until, PAGE):
@@ -182,10 +182,10 @@ def build(
                 rows, items = page_contents(conn, after, until, changes)
                 insert_rows(conn, rows, tables)
                 insert_items(conn, items, tables)
-            slots |= slots_of_rows(rows)
+            slots_of_rows(rows, slots)
             progress(min(after + PAGE, until), until)
     with transactions() as conn:
-        insert_slots(conn, sorted(slots), tables)
+        load_slots(conn, slots, tables)
         create_indexes(conn, tables)
 
 

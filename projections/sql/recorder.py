@@ -41,8 +41,9 @@ ITEM_COLUMNS = (
     "starts",
     "ends",
 )
-SlotRow = tuple[str, str, str, str]
-SLOT_COLUMNS = ("part", "scope", "kind", "slot")
+SlotKey = tuple[str, str, str, str]  # part, scope, kind, slot
+Slots = dict[SlotKey, tuple[str, int]]  # the earliest valid_from and position of the slot's rows
+SLOT_COLUMNS = ("part", "scope", "kind", "slot", "first_from", "first_position")
 
 
 def active_statement(conn: Connection) -> Statement:
@@ -73,13 +74,23 @@ def item_of(fact: Fact) -> ItemRow | None:
             stored.control, stored.within, stored.starts, stored.ends)  # fmt: skip
 
 
-def slots_of_rows(rows: Sequence[StateRow]) -> set[SlotRow]:
-    """The slots the rows fill (a kind of which every event is shown has one, '', per area
-    or track: it lists the area or track, and is not read for the newest of a slot). A
-    rejection's slot is the offer it names: it is read with the offer, and is not listed."""
-    return {
-        (part, scope, kind, slot) for _, kind, _, _, part, scope, slot, _ in rows if kind != "offer_rejected"
-    }
+def slots_of_rows(rows: Sequence[StateRow], into: Slots | None = None) -> Slots:
+    """The slots the rows fill, each with the earliest valid_from and position of its rows
+    (before those, it has nothing to show). A kind of which every event is shown has one
+    slot, '', per area or track: it lists the area or track, and is not read for the
+    newest of a slot. A rejection's slot is the offer it names: it is read with the
+    offer, and is not listed."""
+    found: Slots = {} if into is None else into
+    for position, kind, _, _, part, scope, slot, valid_from in rows:
+        if kind == "offer_rejected":
+            continue
+        key = (part, scope, kind, slot)
+        earliest = found.get(key)
+        if earliest is None:
+            found[key] = (valid_from, position)
+        elif valid_from < earliest[0] or position < earliest[1]:
+            found[key] = (min(valid_from, earliest[0]), min(position, earliest[1]))
+    return found
 
 
 def insert_rows(conn: Connection, rows: Sequence[StateRow], tables: ModelTables = ACTIVE) -> None:
@@ -90,15 +101,24 @@ def insert_items(conn: Connection, items: Sequence[ItemRow], tables: ModelTables
     bulk_insert(conn, tables.items, ITEM_COLUMNS, items)
 
 
-def insert_slots(conn: Connection, slots: Sequence[SlotRow], tables: ModelTables = ACTIVE) -> None:
-    """New slots only: most appends fill slots that exist."""
+def load_slots(conn: Connection, slots: Slots, tables: ModelTables) -> None:
+    """A rebuild's slots, each once, into its new tables (not indexed yet)."""
+    rows = [(*key, first_from, first_position) for key, (first_from, first_position) in sorted(slots.items())]
+    bulk_insert(conn, tables.slots, SLOT_COLUMNS, rows)
+
+
+def insert_slots(conn: Connection, slots: Slots, tables: ModelTables = ACTIVE) -> None:
+    """New slots, and an earlier first valid_from for known ones (a late event): most
+    appends fill slots that exist, and change nothing."""
     if not slots:
         return
     m = mark(conn)
+    t = tables.slots
     conn.exec_driver_sql(
-        f"INSERT INTO {tables.slots} (part, scope, kind, slot) VALUES ({m}, {m}, {m}, {m})"
-        " ON CONFLICT DO NOTHING",
-        sorted(slots),
+        f"INSERT INTO {t} ({', '.join(SLOT_COLUMNS)}) VALUES ({', '.join([m] * len(SLOT_COLUMNS))})"
+        f" ON CONFLICT (part, scope, kind, slot) DO UPDATE SET first_from = excluded.first_from"
+        f" WHERE excluded.first_from < {t}.first_from",
+        [(*key, first_from, first_position) for key, (first_from, first_position) in sorted(slots.items())],
     )
 
 
@@ -173,7 +193,7 @@ def record(
     rows = [row for fact in facts for row in rows_of(fact, fact.position)]
     insert_rows(conn, rows, tables)
     insert_items(conn, [item for item in map(item_of, facts) if item is not None], tables)
-    insert_slots(conn, list(slots_of_rows(rows)), tables)
+    insert_slots(conn, slots_of_rows(rows), tables)
     if not any(event.corrects is not None for event in appended):
         return
     corrections = LogCorrections(conn, appended, around)

@@ -99,6 +99,10 @@ def slots_table(names: ModelTables, meta: MetaData) -> Table:
         Column("scope", String(200), nullable=False),
         Column("kind", String(32), nullable=False),
         Column("slot", String(200), nullable=False),
+        # Before these, the slot has nothing to show: the earliest valid_from and position
+        # of its rows (rows are never deleted, so neither ever grows later).
+        Column("first_from", String(27), nullable=False),
+        Column("first_position", BigInteger, nullable=False),
     )
 
 
@@ -118,6 +122,14 @@ def indexes(names: ModelTables, rows: Table, items: Table, slots: Table) -> list
         ),
         Index(
             f"ux_state_slots{suffix}", slots.c.part, slots.c.scope, slots.c.kind, slots.c.slot, unique=True
+        ),
+        # A page of areas or tracks with something to show: told from the index alone.
+        Index(
+            f"ix_state_slots_first{suffix}",
+            slots.c.part,
+            slots.c.scope,
+            slots.c.first_from,
+            slots.c.first_position,
         ),
     ]
 
