@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -22,29 +20,14 @@ import httpx2 as httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Request, sync_playwright
 
+from bench.common import CHROMIUM_ARGS, chromium_path
 from service.cli import seed_path
 from tests.conftest import WRITE, ServerFactory
 from tests.databases import Databases
 from tests.server import ServerProcess
 
 pytestmark = pytest.mark.server
-ARGS = [
-    "--no-sandbox",  # CI runs as root
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    # Otherwise Chromium calls its own services at start-up, which this closed network refuses.
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def chromium_path() -> str | None:
-    for candidate in (os.environ.get("TIMELINE_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
+ARGS = CHROMIUM_ARGS
 
 
 # Package scope, not session: while Playwright's sync API is open it keeps an event loop
