@@ -36,8 +36,8 @@ def default_workers(store: EventStore) -> int:
 def rebuild_read_model(
     store: EventStore, progress: Progress = lambda done, total: None, workers: int | None = None
 ) -> Rebuilt:
-    """Rebuild while appends go on; on PostgreSQL large logs are built by `workers`
-    processes (default: one per core, up to 4)."""
+    """Rebuild while appends go on; large logs are computed by `workers` processes
+    (default: one per core, up to 4), which also write on PostgreSQL."""
 
     @contextmanager
     def transaction() -> Iterator[Connection]:

@@ -7,12 +7,11 @@ Create Date: 2026-11-27
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
-from events import merkle
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -20,6 +19,43 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 PAGE = 5000
+
+# RFC 9162's hashing and the tree's node layout as they are at this revision: a migration
+# carries the code it runs, so a later change to the live Merkle module cannot change (or
+# break) what upgrading an old database builds.
+Node = tuple[int, int]  # (level, index)
+
+
+def leaf_hash(data: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def parts(lo: int, hi: int) -> list[Node]:
+    """The complete subtrees that make up leaves [lo, hi), largest first."""
+    found: list[Node] = []
+    while lo < hi:
+        size = 1 << ((hi - lo).bit_length() - 1)
+        found.append(((size.bit_length() - 1), lo // size))
+        lo += size
+    return found
+
+
+def new_nodes(size: int, leaves: Sequence[bytes], frontier: Mapping[Node, bytes]) -> dict[Node, bytes]:
+    """The complete subtrees that appending `leaves` to a tree of `size` leaves completes."""
+    known = dict(frontier)
+    created: dict[Node, bytes] = {}
+    for offset, leaf in enumerate(leaves):
+        level, index, current = 0, size + offset, leaf
+        created[(level, index)] = known[(level, index)] = current
+        while index % 2 == 1:
+            current = node_hash(known[(level, index - 1)], current)
+            level, index = level + 1, index // 2
+            created[(level, index)] = known[(level, index)] = current
+    return created
 
 
 def upgrade() -> None:
@@ -57,7 +93,7 @@ def _build_for_existing_events(bind: sa.Connection) -> None:
         sa.column("idx", sa.BigInteger),
         sa.column("hash", sa.LargeBinary),
     )
-    size, known = 0, dict[merkle.Node, bytes]()
+    size, known = 0, dict[Node, bytes]()
     while True:
         rows = bind.execute(
             sa.select(events.c.position, events.c.body)
@@ -67,8 +103,8 @@ def _build_for_existing_events(bind: sa.Connection) -> None:
         ).all()
         if not rows:
             return
-        frontier = {node: known[node] for node in merkle.parts(0, size)}
-        created = merkle.new_nodes(size, [merkle.leaf_hash(r.body.encode("utf-8")) for r in rows], frontier)
+        frontier = {node: known[node] for node in parts(0, size)}
+        created = new_nodes(size, [leaf_hash(r.body.encode("utf-8")) for r in rows], frontier)
         bind.execute(
             sa.insert(nodes), [{"level": lv, "idx": ix, "hash": h} for (lv, ix), h in created.items()]
         )
