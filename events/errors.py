@@ -78,6 +78,18 @@ class PayloadTooLarge(TimelineError):
     kind = "payload-too-large"
 
 
+class RequestTimeout(TimelineError):
+    status = 408
+    title = "Request timeout"
+    kind = "request-timeout"
+
+
+class UnsupportedMediaType(TimelineError):
+    status = 415
+    title = "Unsupported media type"
+    kind = "unsupported-media-type"
+
+
 @dataclass
 class ErrorList:
     """Collects field errors so that one answer reports all of them."""

@@ -18,7 +18,7 @@ from events.store import AppendResult, EventStore
 from events.types import type_catalog
 from service.auth import ApiKeys, bearer_token
 from service.group_commit import GroupCommit
-from service.requests import read_body
+from service.requests import read_json_body
 from service.schemas import (
     BatchOut,
     CorrectionsOut,
@@ -30,6 +30,7 @@ from service.schemas import (
     problems,
 )
 from service.state_query import query_instant, resolve
+from service.strict_inputs import MAX_BIGINT, MAX_INT
 from service.valid_days import ValidDays
 
 MAX_BATCH = 1000
@@ -50,6 +51,13 @@ def require(scope: str) -> Callable[[Request], None]:
 
 
 Store = Annotated[EventStore, Depends(get_store)]
+
+
+async def read_body(request: Request) -> bytes:
+    settings = request.app.state.settings
+    return await read_json_body(request, settings.max_body_bytes, settings.body_timeout_seconds)
+
+
 JSON = "application/json"
 
 
@@ -77,13 +85,13 @@ def submission_body(schema: str) -> dict[str, Any]:
     dependencies=[Depends(require("write"))],
     responses={
         200: {"model": StoredEventOut, "description": "Already stored (idempotent retry)"},
-        **problems(401, 403, 409, 413, 422),
+        **problems(401, 403, 408, 409, 413, 415, 422),
     },
     openapi_extra=submission_body("Submission"),
     summary="Append one event",
 )
 async def post_event(request: Request, store: Store) -> Response:
-    raw = await read_body(request, request.app.state.settings.max_body_bytes)
+    raw = await read_body(request)
 
     group: GroupCommit = request.app.state.group_commit
 
@@ -102,13 +110,13 @@ async def post_event(request: Request, store: Store) -> Response:
     dependencies=[Depends(require("write"))],
     responses={
         200: {"model": BatchOut, "description": "Every event was already stored"},
-        **problems(401, 403, 409, 413, 422),
+        **problems(401, 403, 408, 409, 413, 415, 422),
     },
     openapi_extra=submission_body("BatchSubmission"),
     summary="Append 1 to 1,000 events atomically",
 )
 async def post_batch(request: Request, store: Store) -> Response:
-    raw = await read_body(request, request.app.state.settings.max_body_bytes)
+    raw = await read_body(request)
 
     def append() -> AppendResult:
         body, fast_form = parse_json_noting_form(raw)
@@ -138,7 +146,7 @@ async def post_batch(request: Request, store: Store) -> Response:
 )
 def list_events(
     store: Store,
-    after: Annotated[int, Query(ge=0, description="Start after this position")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_BIGINT, description="Start after this position")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     type: Annotated[list[str] | None, Query(description="Full type or prefix ending in '.'")] = None,
     subject: Annotated[list[str] | None, Query()] = None,
@@ -228,7 +236,7 @@ def event_corrections(
 def subject_events(
     subject: str,
     store: Store,
-    after_version: Annotated[int, Query(ge=0)] = 0,
+    after_version: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
     page = store.read_subject(subject, after_version=after_version, limit=limit)

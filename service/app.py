@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy.exc import SQLAlchemyError
@@ -26,10 +26,11 @@ from service.auth import ApiKeys
 from service.config import Settings, get_settings
 from service.group_commit import GroupCommit
 from service.listener import Listener
-from service.logs import StripAccessToken, install_redaction
+from service.logs import StripAccessToken, install_app_logging, install_redaction
 from service.read_model import RebuildStatus
 from service.schemas import Health
 from service.send_watch import SendWatch
+from service.strict_inputs import refuse_unknown_parameters
 from service.tail import Tail
 from service.valid_days import ValidDays
 from service.wiring import build_store
@@ -113,6 +114,8 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
         lifespan=lifespan,
         docs_url=None,  # served by `web`, from assets shipped in the package rather than a CDN
         redoc_url=None,
+        # A query parameter an endpoint does not take is refused, never ignored.
+        dependencies=[Depends(refuse_unknown_parameters)],
     )
     app.state.settings = settings
     app.state.api_keys = api_keys
@@ -127,6 +130,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
     app.include_router(admin_api.router)
     web.install(app)
     install_redaction()
+    install_app_logging(settings.log_level)
 
     @app.get("/healthz", response_model=Health, responses={503: {"model": Health}}, tags=["operations"])
     async def healthz(request: Request) -> Response:

@@ -16,6 +16,7 @@ from events.signing import public_key_base64, public_key_pem, sign_head
 from events.store import EventStore
 from service.api import Store, require
 from service.schemas import ConsistencyOut, HeadOut, InclusionOut, KeyOut, VerifyOut, problems
+from service.strict_inputs import MAX_BIGINT
 from service.verification import verify_database
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -37,7 +38,7 @@ def export_lines(store: EventStore, after: int) -> Iterator[str]:
     },
     summary="The log as NDJSON, streamed",
 )
-def export(store: Store, after: Annotated[int, Query(ge=0)] = 0) -> StreamingResponse:
+def export(store: Store, after: Annotated[int, Query(ge=0, le=MAX_BIGINT)] = 0) -> StreamingResponse:
     return StreamingResponse(export_lines(store, after), media_type="application/x-ndjson")
 
 
@@ -79,7 +80,8 @@ def _tree_size(reader: TreeReader, size: int | None, name: str = "size") -> int:
     summary="The Merkle tree head (signed when the operator configured a key)",
 )
 async def head(
-    request: Request, size: Annotated[int | None, Query(ge=0, description="Default: the whole log")] = None
+    request: Request,
+    size: Annotated[int | None, Query(ge=0, le=MAX_BIGINT, description="Default: the whole log")] = None,
 ) -> Response:
     reader = tree(request)
 
@@ -118,8 +120,8 @@ async def key(request: Request) -> KeyOut:
 )
 async def inclusion(
     request: Request,
-    position: Annotated[int, Query(ge=1)],
-    size: Annotated[int | None, Query(ge=1, description="Default: the whole log")] = None,
+    position: Annotated[int, Query(ge=1, le=MAX_BIGINT)],
+    size: Annotated[int | None, Query(ge=1, le=MAX_BIGINT, description="Default: the whole log")] = None,
 ) -> InclusionOut:
     reader = tree(request)
 
@@ -143,8 +145,8 @@ async def inclusion(
 )
 async def consistency(
     request: Request,
-    first: Annotated[int, Query(alias="from", ge=1)],
-    second: Annotated[int, Query(alias="to", ge=1)],
+    first: Annotated[int, Query(alias="from", ge=1, le=MAX_BIGINT)],
+    second: Annotated[int, Query(alias="to", ge=1, le=MAX_BIGINT)],
 ) -> ConsistencyOut:
     reader = tree(request)
 

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
         repr=False,
     )
     max_body_bytes: int = 1024 * 1024
+    body_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="A write body not received in full by then is a 408"
+    )
     log_level: str = "info"
 
     # The live stream (GET /events/stream).

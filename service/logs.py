@@ -36,6 +36,19 @@ def install_redaction() -> None:
             logger.addFilter(RedactAccessToken())
 
 
+def install_app_logging(level: str) -> None:
+    """The service's own lines (`timeline`, `timeline.stream`) on stderr beside uvicorn's, at
+    the configured level; without a handler Python shows only warnings and errors."""
+    logger = logging.getLogger("timeline")
+    logger.setLevel(level.upper())
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+        handler.addFilter(RedactAccessToken())
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
 class StripAccessToken:
     """Pure ASGI middleware: moves `access_token` from the query string to scope["state"]."""
 

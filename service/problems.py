@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from events.errors import TimelineError
@@ -86,10 +87,19 @@ def install(app: FastAPI) -> None:
             headers={"Retry-After": "5"},
         )
 
+    async def on_client_gone(request: Request, _: Exception) -> Response:
+        # Not a failure of ours: one line, no traceback. The answer goes nowhere; nothing
+        # was written, since a body is read in full before anything is appended.
+        logger.info("client disconnected during its upload: %s %s", request.method, request.url.path)
+        return problem(
+            400, "Client disconnected", "The body was not received in full.", "client-disconnected"
+        )
+
     async def on_unexpected(_: Request, exc: Exception) -> Response:
         logger.exception("unhandled error", exc_info=exc)
         return problem(500, "Internal error", "The server failed; nothing was written.", "internal")
 
+    app.add_exception_handler(ClientDisconnect, on_client_gone)
     app.add_exception_handler(OperationalError, on_database_error)
     app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(TimelineError, on_timeline_error)

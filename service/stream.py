@@ -23,6 +23,7 @@ from service.config import Settings
 from service.logs import ACCESS_TOKEN
 from service.schemas import problems
 from service.send_watch import WatchedEventSource
+from service.strict_inputs import MAX_BIGINT
 from service.tail import Message, Tail, encode
 
 router = APIRouter(tags=["stream"])
@@ -127,7 +128,7 @@ async def subscription(
 async def stream(
     request: Request,
     after: Annotated[
-        int | None, Query(ge=0, description="Start after this position (default: the head)")
+        int | None, Query(ge=0, le=MAX_BIGINT, description="Start after this position (default: the head)")
     ] = None,
     type: Annotated[
         list[str] | None, Query(description="Full type or prefix ending in '.'; repeatable")
