@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from sqlalchemy import Engine
 
 from events.database import make_engine, write_transaction
+from projections.sql.pages import page_contents
 from projections.sql.recorder import ItemRow, Slots, StateRow, insert_items, insert_rows, slots_of_rows
 from projections.sql.tables import ModelTables
 
@@ -26,7 +27,6 @@ def _start(url: str, tables: ModelTables, changes: Changes) -> None:
 
 
 def _build_range(bounds: tuple[int, int]) -> tuple[int, Slots]:
-    from projections.sql.rebuild import page_contents  # the worker's import, after spawn
 
     after, until = bounds
     engine, tables, changes = _worker["engine"], _worker["tables"], _worker["changes"]
@@ -65,7 +65,6 @@ def build_in_workers(
 
 
 def _compute_range(bounds: tuple[int, int]) -> tuple[list[StateRow], list[ItemRow]]:
-    from projections.sql.rebuild import page_contents  # the worker's import, after spawn
 
     engine, changes = _worker["engine"], _worker["changes"]
     assert isinstance(engine, Engine) and isinstance(changes, dict)

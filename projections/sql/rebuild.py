@@ -14,32 +14,23 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, MetaData, func, inspect, select, update
 
-from events.database import mark
 from events.envelope import StoredEvent
 from events.tables import events as events_table
-from events.types import RETRACTED
-from projections.effect_changes import Corrector, effect_changes
-from projections.facts import Fact, fact_of_columns
 from projections.sql import parallel
+from projections.sql.pages import effect_timeline, page_contents
 from projections.sql.recorder import (
-    ItemRow,
     Slots,
-    StateRow,
     insert_items,
     insert_rows,
-    intervals,
-    item_of,
     load_slots,
     record,
-    rows_of,
     slots_of_rows,
 )
 from projections.sql.tables import (
@@ -53,21 +44,9 @@ from projections.sql.tables import (
     slots_table,
 )
 
-PAGE = 5000
 # Catch up outside the lock until this close to the head, then take the lock for the rest.
 CLOSE_ENOUGH = 2000
-# The columns a fact is made of, in `fact_of_columns` order.
-FACT_COLUMNS = (
-    events_table.c.position,
-    events_table.c.id,
-    events_table.c.type,
-    events_table.c.subject,
-    events_table.c.occurred_from,
-    events_table.c.occurred_until,
-    events_table.c.recorded_at,
-    events_table.c.supersedes,
-    events_table.c.body,
-)
+PAGE = 5000
 
 Transactions = Callable[[], AbstractContextManager[Connection]]
 Progress = Callable[[int, int], None]  # (events done, events to do)
@@ -75,66 +54,6 @@ Progress = Callable[[int, int], None]  # (events done, events to do)
 
 class RebuildSuperseded(Exception):
     """Another rebuild claimed a newer generation while this one ran."""
-
-
-@dataclass
-class Corrections:
-    """Who corrects whom, in memory: the CorrectionView of the bulk build."""
-
-    correctors: dict[str, list[Corrector]] = field(default_factory=lambda: defaultdict(list))
-    targets: dict[str, str] = field(default_factory=dict)
-
-    def correctors_of(self, event_id: str) -> list[Corrector]:
-        return self.correctors.get(event_id, [])
-
-    def target_of(self, event_id: str) -> str | None:
-        return self.targets.get(event_id)
-
-
-def effect_timeline(conn: Connection, until: int) -> dict[str, list[tuple[int, bool]]]:
-    """For every event whose effect changed by position `until`: (position, in effect now)."""
-    query = (
-        select(events_table.c.id, events_table.c.position, events_table.c.type, events_table.c.corrects)
-        .where(events_table.c.corrects.is_not(None), events_table.c.position <= until)
-        .order_by(events_table.c.position)
-    )
-    correcting = conn.execute(query).all()
-    view = Corrections()
-    for row in correcting:
-        view.correctors[row.corrects].append(Corrector(row.id, row.position, row.type == RETRACTED))
-        view.targets[row.id] = row.corrects
-    changes: dict[str, list[tuple[int, bool]]] = defaultdict(list)
-    for row in correcting:
-        for event_id, now in effect_changes(row.id, row.position, view):
-            changes[event_id].append((row.position, now))
-    return changes
-
-
-def _facts(conn: Connection, after: int, until: int) -> Iterator[Fact]:
-    # Driver SQL, all rows at once: SQLAlchemy's row handling cost a third of the load.
-    m = mark(conn)
-    columns = ", ".join(column.name for column in FACT_COLUMNS)
-    sql = (
-        f"SELECT {columns} FROM events WHERE position > {m} AND position <= {m}"
-        f" ORDER BY position LIMIT {PAGE}"
-    )
-    for row in conn.exec_driver_sql(sql, (after, until)).fetchall():
-        yield fact_of_columns(*row)
-
-
-def page_contents(
-    conn: Connection, after: int, until: int, changes: Mapping[str, Sequence[tuple[int, bool]]]
-) -> tuple[list[StateRow], list[ItemRow]]:
-    """The rows and items of the events (after, after + PAGE], up to `until`."""
-    rows: list[StateRow] = []
-    items: list[ItemRow] = []
-    for fact in _facts(conn, after, until):
-        for start, end in intervals(fact.position, changes.get(fact.id, ())):
-            rows += rows_of(fact, start, end)
-        item = item_of(fact)
-        if item is not None:
-            items.append(item)
-    return rows, items
 
 
 def create_tables(conn: Connection, tables: ModelTables) -> None:
@@ -179,7 +98,7 @@ def build(
     else:
         for after in range(0, until, PAGE):
             with transactions() as conn:
-                rows, items = page_contents(conn, after, until, changes)
+                rows, items = page_contents(conn, after, min(after + PAGE, until), changes)
                 insert_rows(conn, rows, tables)
                 insert_items(conn, items, tables)
             slots_of_rows(rows, slots)
