@@ -71,11 +71,16 @@ class Page:
 
 
 class EventStore:
+    """The log. Build it with `service.wiring.build_store`, which gives it the hooks every
+    writer needs (the Merkle tree, the read model, the NOTIFY); `hooks` has no default, so
+    a store that leaves any of them behind (a benchmark's baseline, a test of an old
+    revision) says so where it is built."""
+
     def __init__(
         self,
         engine: Engine,
         *,
-        hooks: Sequence[AppendHook] = (),
+        hooks: Sequence[AppendHook],
         after_commit: Sequence[AfterCommit] = (),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:

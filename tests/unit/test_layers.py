@@ -56,7 +56,7 @@ def test_no_module_imports_itself_back_through_others() -> None:
         path.append(node)
         for after in sorted(edges[node]):
             if state.get(after) == 1:
-                cycle = path[path.index(after) :] + [after]
+                cycle = [*path[path.index(after) :], after]
                 raise AssertionError("import cycle: " + " -> ".join(cycle))
             if after not in state:
                 visit(after)
