@@ -376,7 +376,7 @@ def parser() -> argparse.ArgumentParser:
     rebuild.add_argument(
         "--workers",
         type=int,
-        help="processes that compute the bulk build's pages (default: 1 per core, up to 4)",
+        help="processes for the bulk build (default: 1 per core up to 4 on PostgreSQL, 1 on SQLite)",
     )
     rebuild.set_defaults(run=cmd_rebuild)
 

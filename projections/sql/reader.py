@@ -101,6 +101,9 @@ def _every_one(
         f" JOIN {tables.items} i ON i.position = r.position"
     )
     limited = window.limit is not None and scopes is not None and len(scopes) <= MAX_LIMITED_SCOPES
+    if limited and conn.dialect.name == "postgresql":
+        assert scopes is not None
+        return _latest_lateral(conn, tables, part, scopes, as_of, position, window)
     groups: list[Sequence[str] | None] = [[scope] for scope in scopes or ()] if limited else [scopes]
     selects: list[str] = []
     params: list[Any] = []
@@ -129,6 +132,45 @@ def _every_one(
     if not selects:
         return []
     return [Selected._make(row) for row in fetch_all(conn, " UNION ALL ".join(selects), params)]
+
+
+def _latest_lateral(
+    conn: Connection,
+    tables: ModelTables,
+    part: str,
+    scopes: Sequence[str],
+    as_of: str,
+    position: int,
+    window: Window,
+) -> list[Selected]:
+    """`_every_one` with a limit, on PostgreSQL: the same backward range per (kind, area or
+    track), as one lateral join over their list rather than a UNION ALL of one subquery
+    each. Planning a union of 60 subqueries took 31 ms for an 8 ms read (20 tracks)."""
+    pairs = [(kind, scope) for kind in KINDS[part] if kind in EVERY_ONE for scope in scopes]
+    if not pairs:
+        return []
+    where = [
+        "r.part = %s", "r.kind = w.kind", "r.slot = ''", "r.scope = w.scope", "r.valid_from <= %s",
+        _in_effect("%s"),
+        # Ceasefires: those in force at as_of.
+        "(w.kind <> 'ceasefire_declared' OR (i.starts <= %s AND (i.ends IS NULL OR i.ends > %s)))",
+    ]  # fmt: skip
+    params: list[Any] = [[k for k, _ in pairs], [s for _, s in pairs], part, as_of, position, position]
+    params += [as_of, as_of]
+    if window.since is not None:
+        where.append("r.valid_from >= %s")
+        params.append(window.since)
+    if window.until is not None:
+        where.append("r.valid_from < %s")
+        params.append(window.until)
+    sql = (
+        "SELECT x.* FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS w(kind, scope, n)"
+        f" CROSS JOIN LATERAL (SELECT r.scope, r.kind, r.slot, r.valid_from, r.position, {ITEM}"
+        f" FROM {tables.rows} r JOIN {tables.items} i ON i.position = r.position"
+        f" WHERE {' AND '.join(where)} ORDER BY r.valid_from DESC, r.position DESC"
+        f" LIMIT {(window.limit or 0) + 1}) x ORDER BY w.n, x.valid_from DESC, x.position DESC"
+    )
+    return [Selected._make(row) for row in fetch_all(conn, sql, params)]
 
 
 def present(
