@@ -48,6 +48,7 @@ RESOURCES = """() => { const found = performance.getEntriesByType('resource')
 
 def ready(page: Page, position: str | None = None) -> None:
     page.wait_for_selector("body[data-ready='true']")
+    page.wait_for_selector("#date-control[data-loaded='true']")  # the slider has its stops
     if position is not None:
         page.wait_for_selector(f"body[data-position='{position}']")
 

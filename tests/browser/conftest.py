@@ -141,7 +141,9 @@ class Viewer:
         return self.page
 
     def wait_ready(self) -> None:
+        """The state shown, and the date control's days known (its slider has its stops)."""
         self.page.wait_for_selector("body[data-ready='true']")
+        self.page.wait_for_selector("#date-control[data-loaded='true']")
 
     def wait_position(self, position: int) -> None:
         self.page.wait_for_selector(f"body[data-position='{position}']")

@@ -26,6 +26,8 @@ export class DateControl {
     this.previous.addEventListener("click", () => this.step(-1));
     this.next.addEventListener("click", () => this.step(1));
     this.todayButton.addEventListener("click", () => this.pick(null));
+    // Until the days are known the slider has no stops: a key pressed then would be lost.
+    this.setLoaded(false);
     replaceChildren(
       root,
       h("label", { for: "as-of-slider" }, "Date (as of)"),
@@ -45,6 +47,13 @@ export class DateControl {
     }
     this.slider.max = String(this.days.length); // the last stop is today
     this.show(this.asOf);
+    this.setLoaded(true);
+  }
+
+  setLoaded(loaded) {
+    for (const control of [this.slider, this.previous, this.next]) control.disabled = !loaded;
+    this.root.dataset.loaded = loaded ? "true" : "false";
+    this.root.setAttribute("aria-busy", loaded ? "false" : "true");
   }
 
   /** `null`: today. Otherwise the value of the chosen stop. */
