@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -40,6 +41,13 @@ DESCRIPTION = """An event-sourced timeline of wars and peace processes.
 
 Every reported development is an immutable event in one append-only,
 hash-chained log. docs/api.md in the repository is the whole reference."""
+
+
+def warm_valid_days(days: ValidDays) -> None:
+    try:
+        days.until(days.store.cut(None))
+    except SQLAlchemyError:
+        logger.info("the valid days were not read at start-up; the first request reads them")
 
 
 def tune_garbage_collector() -> None:
@@ -97,6 +105,9 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
         send_watch.start()
         if serving:
             tune_garbage_collector()
+            # The date control's days, read once from the whole log (seconds at a million
+            # events), so that the first viewer to open the page does not wait for them.
+            threading.Thread(target=warm_valid_days, args=(app.state.valid_days,), daemon=True).start()
         try:
             yield
         finally:
