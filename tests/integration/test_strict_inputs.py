@@ -116,3 +116,10 @@ def test_every_api_endpoint_refuses_a_parameter_it_does_not_take(client: TestCli
 
 def test_the_viewers_pages_read_their_own_query(client: TestClient) -> None:
     assert client.get("/?as_of=2025-04-26&area=ru-kursk-oblast").status_code == 200
+
+
+def test_a_body_nested_too_deep_is_a_422_naming_the_limit_not_a_500(client: TestClient) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    found = problem(client.post("/events/batch", content=deep, headers=WRITE), 422)
+    assert found["limit"] == {"max_depth": 32}
+    assert stored(client) == 0

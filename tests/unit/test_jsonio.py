@@ -13,7 +13,15 @@ from hypothesis import strategies as st
 
 from events.canonical import canonical
 from events.errors import InvalidInput
-from events.jsonio import _pairs_to_object, _refuse_constant, _walk, parse_json, parse_json_noting_form
+from events.jsonio import (
+    MAX_ARRAY,
+    MAX_DEPTH,
+    _pairs_to_object,
+    _refuse_constant,
+    _walk,
+    parse_json,
+    parse_json_noting_form,
+)
 
 keys = st.text(max_size=6)
 scalars = (
@@ -103,3 +111,29 @@ def test_integral_floats_become_integers() -> None:
     assert parsed == {"a": 5, "b": [100, 2.5], "c": 0}
     assert isinstance(parsed["a"], int) and isinstance(parsed["b"][0], int)
     assert not math.isnan(parsed["b"][1])
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 5_000, 200_000])
+def test_nesting_deeper_than_the_limit_is_refused_with_the_limit_named(depth: int) -> None:
+    # 200,000 levels made the decoder raise RecursionError: a 500, not a refusal.
+    with pytest.raises(InvalidInput) as refused:
+        parse_json("[" * depth + "]" * depth)
+    assert refused.value.extra["limit"] == {"max_depth": MAX_DEPTH}
+    assert "32 levels" in refused.value.detail
+
+
+def test_nesting_up_to_the_limit_is_read() -> None:
+    assert parse_json("[" * MAX_DEPTH + "]" * MAX_DEPTH) is not None
+    nested = '{"a":' * (MAX_DEPTH - 1) + "[]" + "}" * (MAX_DEPTH - 1)
+    assert parse_json(nested) is not None
+    with pytest.raises(InvalidInput) as refused:
+        parse_json('{"a":' * MAX_DEPTH + "[]" + "}" * MAX_DEPTH)
+    assert refused.value.errors[0].path == "/a" * MAX_DEPTH
+
+
+def test_an_array_over_the_limit_is_refused_at_its_pointer() -> None:
+    assert len(parse_json("[" + ",".join("1" * MAX_ARRAY) + "]")) == MAX_ARRAY
+    with pytest.raises(InvalidInput) as refused:
+        parse_json('{"data":{"list":[' + ",".join("1" * (MAX_ARRAY + 1)) + "]}}")
+    assert refused.value.errors[0].path == "/data/list"
+    assert refused.value.extra["limit"] == {"max_array_items": MAX_ARRAY}
