@@ -84,6 +84,12 @@ class RequestTimeout(TimelineError):
     kind = "request-timeout"
 
 
+class UriTooLong(TimelineError):
+    status = 414
+    title = "URI too long"
+    kind = "uri-too-long"
+
+
 class UnsupportedMediaType(TimelineError):
     status = 415
     title = "Unsupported media type"

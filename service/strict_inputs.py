@@ -9,12 +9,15 @@ from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from events.errors import FieldError, InvalidInput
+from events.errors import FieldError, InvalidInput, UriTooLong
 
 # The largest position or size a BIGINT column holds (SQLite's INTEGER too); versions are
 # INTEGER columns.
 MAX_BIGINT = 2**63 - 1
 MAX_INT = 2**31 - 1
+# A query string longer than this is refused before any of it is read: the longest the API
+# needs (a hundred repeated `subject`s) is under half of it.
+MAX_QUERY_BYTES = 8192
 
 _declared: dict[int, frozenset[str]] = {}
 
@@ -34,11 +37,18 @@ def declared_query_parameters(route: APIRoute) -> frozenset[str]:
 
 
 async def refuse_unknown_parameters(request: Request) -> None:
-    """An app-wide dependency: 422 for a query parameter the route does not declare. The
-    viewer's pages (outside the API's schema) read their own query in the browser."""
+    """An app-wide dependency: 414 for a query string over MAX_QUERY_BYTES, 422 for a query
+    parameter the route does not declare. The viewer's pages (outside the API's schema)
+    read their own query in the browser."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or not route.include_in_schema:
         return
+    length = len(request.scope.get("query_string", b""))
+    if length > MAX_QUERY_BYTES:
+        raise UriTooLong(
+            f"The query string is {length:,} bytes; at most {MAX_QUERY_BYTES:,} (the limit).",
+            limit={"max_query_bytes": MAX_QUERY_BYTES},
+        )
     declared = declared_query_parameters(route)
     unknown = sorted(set(request.query_params) - declared)
     if unknown:

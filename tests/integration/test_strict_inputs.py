@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.stream import start_after
-from service.strict_inputs import MAX_BIGINT, MAX_INT
+from service.strict_inputs import MAX_BIGINT, MAX_INT, MAX_QUERY_BYTES
 from tests.conftest import ADMIN_KEY, WRITE_KEY
 from tests.factories import claim
 
@@ -123,3 +123,11 @@ def test_a_body_nested_too_deep_is_a_422_naming_the_limit_not_a_500(client: Test
     found = problem(client.post("/events/batch", content=deep, headers=WRITE), 422)
     assert found["limit"] == {"max_depth": 32}
     assert stored(client) == 0
+
+
+def test_a_query_string_over_the_limit_is_a_414_naming_it(client: TestClient) -> None:
+    subjects = "&".join(f"subject=s{i:05d}" for i in range(700))  # about 9,800 bytes
+    found = problem(client.get("/events?" + subjects), 414)
+    assert found["limit"] == {"max_query_bytes": MAX_QUERY_BYTES}
+    under = "&".join(f"subject=s{i:05d}" for i in range(500))  # about 7,000 bytes
+    assert client.get("/events?" + under).status_code == 200
