@@ -84,6 +84,12 @@ class RequestTimeout(TimelineError):
     kind = "request-timeout"
 
 
+class TooManyRequests(TimelineError):
+    status = 429
+    title = "Too many requests"
+    kind = "too-many-requests"
+
+
 class UriTooLong(TimelineError):
     status = 414
     title = "URI too long"

@@ -31,6 +31,7 @@ from service.logs import StripAccessToken, install_app_logging, install_redactio
 from service.read_model import RebuildStatus
 from service.schemas import Health
 from service.send_watch import SendWatch
+from service.stream_limits import StreamLimits
 from service.strict_inputs import refuse_unknown_parameters
 from service.tail import Tail
 from service.valid_days import ValidDays
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
     app.state.api_keys = api_keys
     app.state.signing_key = signing_key
     app.state.rebuild = RebuildStatus()
+    app.state.stream_limits = StreamLimits(settings.stream_max_per_client)
     problems.install(app)
     app.include_router(stream.router)  # before /events/{event_id}, which would take "stream"
     app.include_router(api.router)

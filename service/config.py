@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         default=30.0, ge=0, description="How long the tail reader lets appends gather before one read"
     )
     stream_retry_ms: int = Field(default=2000, ge=0, description="The `retry:` sent on connect")
+    stream_max_per_client: int = Field(
+        default=0,
+        ge=0,
+        description="Open streams per key (or address, without one) in each process; 0: no limit",
+    )
     stream_buffer_events: int = Field(
         default=4096, ge=1, description="Recent events the tail reader keeps for subscribers at the head"
     )

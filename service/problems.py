@@ -42,7 +42,10 @@ def timeline_problem(exc: TimelineError) -> Response:
             {"path": e.path, "message": e.message, **({"in": e.location} if e.location else {})}
             for e in exc.errors
         ]
-    return problem(exc.status, exc.title, exc.detail, exc.kind, **extra)
+    # A refusal that tells the client when to come back (429) carries it as a header too.
+    retry = extra.get("retry_after")
+    headers = {"Retry-After": str(retry)} if retry is not None else None
+    return problem(exc.status, exc.title, exc.detail, exc.kind, headers=headers, **extra)
 
 
 def install(app: FastAPI) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 import anyio
 from sse_starlette import EventSourceResponse
@@ -61,9 +62,12 @@ class SendWatch:
 class WatchedEventSource(EventSourceResponse):
     """An EventSourceResponse whose sends the process's SendWatch times."""
 
-    def __init__(self, *args: object, watch: SendWatch, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, watch: SendWatch, on_close: Callable[[], None] = lambda: None, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.watch = watch
+        self.on_close = on_close  # called once the stream has ended, however it ended
 
     async def _send_with_timeout(self, send: Send, message: Message) -> None:
         # sse-starlette's per-send timeout scope, which we turn off (send_timeout=None) since
@@ -86,3 +90,4 @@ class WatchedEventSource(EventSourceResponse):
                 await super().__call__(scope, receive, timed_send)
             finally:
                 self.watch.streams.discard(stream)
+                self.on_close()

@@ -23,6 +23,7 @@ from service.config import Settings
 from service.logs import ACCESS_TOKEN
 from service.schemas import problems
 from service.send_watch import WatchedEventSource
+from service.stream_limits import StreamLimits, client_of
 from service.strict_inputs import MAX_BIGINT
 from service.tail import Message, Tail, encode
 
@@ -121,7 +122,7 @@ async def subscription(
     "/events/stream",
     responses={
         200: {"content": {"text/event-stream": {}}, "description": "One message per event: id, event, data"},
-        **problems(401, 403, 422),
+        **problems(401, 403, 422, 429),
     },
     summary="The live stream of events (Server-Sent Events)",
 )
@@ -142,7 +143,8 @@ async def stream(
     keys: ApiKeys = request.app.state.api_keys
     # The token was taken out of the query string before anything could log it (service/logs.py).
     token = request.scope.get("state", {}).get(ACCESS_TOKEN) or access_token
-    keys.authorise(bearer_token(request.headers.get("authorization")) or token, "read")
+    key = bearer_token(request.headers.get("authorization")) or token
+    keys.authorise(key, "read")
     store: EventStore = request.app.state.store
     tail: Tail = request.app.state.tail
     settings: Settings = request.app.state.settings
@@ -151,9 +153,13 @@ async def stream(
     head_position = head.position if head else 0
     start = start_after(last_event_id, after)
     cursor = head_position if start is None or start > head_position else start
+    limits: StreamLimits = request.app.state.stream_limits
+    client = client_of(key, request.client.host if request.client else None)
+    limits.enter(client)  # last: nothing after it can fail before the stream runs
     return WatchedEventSource(
         subscription(store, tail, cursor, matcher(type or (), subject or ()), settings),
         watch=request.app.state.send_watch,  # times the sends: no timer per send
+        on_close=lambda: limits.leave(client),
         ping=0,  # `subscription` pings
         send_timeout=None,
         headers={"Cache-Control": "no-store"},
