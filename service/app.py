@@ -22,7 +22,7 @@ from events.merkle_store import TreeReader
 from events.signing import load_private_key
 from events.store import EventStore
 from events.types import submission_json_schema
-from service import admin_api, api, audit, problems, runtime, state_api, stream, web
+from service import admin_api, api, audit, export_api, problems, runtime, state_api, stream, web
 from service.auth import ApiKeys
 from service.config import Settings, get_settings
 from service.group_commit import GroupCommit
@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
     app.include_router(state_api.router)
     app.include_router(runtime.router)
     app.include_router(admin_api.router)
+    app.include_router(export_api.router)
     web.install(app)
     install_redaction()
     install_app_logging(settings.log_level)
