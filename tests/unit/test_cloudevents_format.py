@@ -124,6 +124,7 @@ def test_a_stream_keeps_its_ids_and_only_its_data_lines_change() -> None:
         ("application/json, application/cloudevents-batch+json;q=0.5", False),
         ("application/json;q=0.5, application/cloudevents-batch+json", True),
         ("application/cloudevents-batch+json, */*;q=0.1", True),
+        ("application/cloudevents-batch+json;q=0.5, */*", True),
         ("text/html, application/cloudevents-batch+json;q=0.9", True),
         ("application/cloudevents-batch+json;q=bad", False),
         ("application/cloudevents+json", False),
