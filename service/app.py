@@ -22,7 +22,7 @@ from events.merkle_store import TreeReader
 from events.signing import load_private_key
 from events.store import EventStore
 from events.types import submission_json_schema
-from service import admin_api, api, audit, export_api, problems, runtime, state_api, stream, web
+from service import admin_api, api, audit, export_api, interop, problems, runtime, state_api, stream, web
 from service.auth import ApiKeys
 from service.config import Settings, get_settings
 from service.group_commit import GroupCommit
@@ -183,6 +183,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             }
         },
     }
+    interop.describe(schema)  # the CloudEvents forms (docs/api.md §13)
     app.openapi_schema = schema
     return schema
 

@@ -60,3 +60,45 @@ def append_batch(
         return store.append(incoming.placed(drafts), batch=True)
     except TimelineError as exc:
         raise incoming.relocate(exc) from None
+
+
+def _cloudevent_schema() -> dict[str, Any]:
+    """A structured CloudEvent as this service writes it (docs/api.md §13.1)."""
+    text = {"type": "string"}
+    return {
+        "type": "object",
+        "required": ["specversion", "id", "source", "type", "data"],
+        "properties": {
+            "specversion": {"const": "1.0"},
+            "id": text,
+            "source": text,
+            "type": text,
+            "subject": text,
+            "time": {"type": "string", "format": "date-time"},
+            "datacontenttype": text,
+            "recordedtime": {"type": "string", "format": "date-time"},
+            "sequence": {"type": "string", "pattern": "^[0-9]{19}$"},
+            "hash": text,
+            "data": {},
+        },
+    }
+
+
+def describe(schema: dict[str, Any]) -> None:
+    """Add the CloudEvents forms to the OpenAPI document: the batch answer of `GET /events`
+    and `POST /events/batch`, and the batch body the latter takes."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["CloudEvent"] = _cloudevent_schema()
+    batch = {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/CloudEvent"}}}
+    paths = schema.get("paths", {})
+    listing = paths.get("/events", {}).get("get")
+    if listing is not None:
+        listing["responses"]["200"].setdefault("content", {})[BATCH_MEDIA_TYPE] = batch
+    writing = paths.get("/events/batch", {}).get("post")
+    if writing is not None:
+        for status in ("200", "201"):
+            if status in writing["responses"]:
+                writing["responses"][status].setdefault("content", {})[BATCH_MEDIA_TYPE] = batch
+        body = writing.get("requestBody", {}).get("content")
+        if body is not None:
+            body[BATCH_MEDIA_TYPE] = batch

@@ -238,3 +238,17 @@ def test_the_stream_sends_cloudevents_and_resumes_by_position(server: ServerProc
     response = httpx.get(url, params={"format": "xml"})
     assert response.status_code == 422
     assert response.json()["errors"][0]["path"] == "/format"
+
+
+def test_the_openapi_document_names_the_cloudevents_forms(server: ServerProcess) -> None:
+    paths = httpx.get(server.url + "/openapi.json").json()["paths"]
+    assert BATCH_MEDIA_TYPE in paths["/events"]["get"]["responses"]["200"]["content"]
+    batch = paths["/events/batch"]["post"]
+    assert BATCH_MEDIA_TYPE in batch["requestBody"]["content"]
+    assert BATCH_MEDIA_TYPE in batch["responses"]["201"]["content"]
+    assert "format" in [p["name"] for p in paths["/events/stream"]["get"]["parameters"]]
+    assert {p["name"] for p in paths["/export/timelinejs"]["get"]["parameters"]} == {
+        "area",
+        "track",
+        "known_at",
+    }
