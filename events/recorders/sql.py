@@ -90,6 +90,11 @@ class SqlRecorder:
         """An engine for this backend, set up as the recorder needs."""
         raise NotImplementedError
 
+    @staticmethod
+    def missing_database(url: str) -> str | None:
+        """What is missing, where connecting to `url` would create a database by accident."""
+        return None
+
     def lock_statements(self) -> list[Statement]:
         """Statements that take the append lock inside a write transaction (none where the
         transaction took it at BEGIN)."""
