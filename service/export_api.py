@@ -14,7 +14,6 @@ from starlette.responses import Response
 
 from events.envelope import StoredEvent
 from events.errors import FieldError, InvalidInput
-from events.lookups import bodies_by_id, corrections_around
 from events.store import EventStore
 from service.api import Store, require
 from service.formats import timelinejs
@@ -54,15 +53,19 @@ def recorded(store: EventStore, subjects: list[str], position: int, known_at: st
 def correctors_of(store: EventStore, events: list[StoredEvent], position: int) -> list[StoredEvent]:
     """Every event recorded by the cut that corrects one of `events`, or corrects one of
     those, and so on, that is not among them (a superseding event may have moved to
-    another subject): one statement for the chain, one for the bodies."""
-    if not events:
-        return []
-    ids = {event.id for event in events}
-    with store.engine.connect() as conn:
-        rows = corrections_around(conn, ids)
-        wanted = {row.id for row in rows if row.position <= position and row.id not in ids}
-        bodies = bodies_by_id(conn, wanted)
-    return [StoredEvent.from_body(body) for body in bodies.values()]
+    another subject). Through the store's own question, one per event: backend-neutral,
+    and an export reads at most MAX_EXPORT_EVENTS events."""
+    known = {event.id for event in events}
+    found: list[StoredEvent] = []
+    frontier = [event.id for event in events]
+    while frontier:
+        event_id = frontier.pop()
+        for corrector in store.correctors(event_id, position):
+            if corrector.id not in known:
+                known.add(corrector.id)
+                found.append(corrector)
+                frontier.append(corrector.id)
+    return found
 
 
 @router.get(

@@ -20,7 +20,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from events.errors import ErrorList, FieldError, InvalidInput, TimelineError
+from events.errors import FieldError, InvalidInput, TimelineError
 
 MEDIA_TYPE = "application/cloudevents+json"
 BATCH_MEDIA_TYPE = "application/cloudevents-batch+json"
@@ -209,6 +209,13 @@ def read_batch(body: Any, naming: Naming, max_batch: int) -> Incoming:
     return Incoming(items, filled)
 
 
+class _Errors(list[FieldError]):
+    """The problems of one CloudEvent, all reported in one answer."""
+
+    def add(self, path: str, message: str) -> None:
+        self.append(FieldError(path, message))
+
+
 def _uuid(value: Any) -> uuid.UUID | None:
     if not isinstance(value, str):
         return None
@@ -218,7 +225,7 @@ def _uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
-def _check_context(event: dict[str, Any], errors: ErrorList) -> None:
+def _check_context(event: dict[str, Any], errors: _Errors) -> None:
     if event.get("specversion") != SPEC_VERSION:
         errors.add("/specversion", f'expected "{SPEC_VERSION}"')
     for name in ("id", "source", "type"):
@@ -255,10 +262,10 @@ def envelope_of(event: Any, naming: Naming) -> tuple[dict[str, Any], frozenset[s
     """
     if not isinstance(event, dict):
         raise InvalidInput("A CloudEvent is a JSON object.", [FieldError("", "expected a CloudEvent object")])
-    errors = ErrorList()
+    errors = _Errors()
     _check_context(event, errors)
     if errors:
-        raise InvalidInput("The CloudEvent is not valid.", errors.errors)
+        raise InvalidInput("The CloudEvent is not valid.", list(errors))
 
     envelope = dict(event["data"])
     filled: set[str] = set()
@@ -288,5 +295,5 @@ def envelope_of(event: Any, naming: Naming) -> tuple[dict[str, Any], frozenset[s
         if ce_id is not None and given is not None and ce_id != given:
             errors.add("/id", f"the data's id is {given}: a CloudEvent id that is a UUID must be the same")
     if errors:
-        raise InvalidInput("The CloudEvent contradicts its data.", errors.errors)
+        raise InvalidInput("The CloudEvent contradicts its data.", list(errors))
     return envelope, frozenset(filled)
