@@ -157,9 +157,12 @@ def test_corrections_replace_retractions_remove_and_known_at_looks_back(
     then = export(server, area=KURSK, known_at=before["known_at"])
     assert then == before
 
-    # Retracting the retraction brings the claim back.
+    # Retracting the retraction brings the claim back; retracting the correction that moved
+    # Ukraine's claim away (a retraction in the other area) brings that one back too.
     post(server, retraction(retracted["id"]))
-    assert gerasimov in [s["unique_id"] for s in export(server, area=KURSK)["events"]]
+    post(server, retraction(moved["id"]))
+    ids = [s["unique_id"] for s in export(server, area=KURSK)["events"]]
+    assert gerasimov in ids and ukraine_holds in ids
 
 
 def test_what_the_export_refuses(server: ServerProcess) -> None:
