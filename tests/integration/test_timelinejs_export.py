@@ -9,6 +9,9 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
+from events.drafts import drafts_from_batch
+from events.errors import InvalidInput
+from events.store import EventStore
 from service.cli import main, seed_path
 from tests.conftest import WRITE
 from tests.factories import claim, retraction
@@ -177,3 +180,21 @@ def test_what_the_export_refuses(server: ServerProcess) -> None:
     assert response.json()["errors"][0]["path"] == "/known_at"
     empty = export(server, area="nowhere")
     assert empty["events"] == [] and empty["position"] == 0
+
+
+def test_the_export_pages_through_the_log_and_stops_at_its_limit(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service import export_api
+
+    store.append(drafts_from_batch([claim() for _ in range(5)] + [claim(area="elsewhere")]))
+    head = store.head()
+    assert head is not None
+    monkeypatch.setattr(export_api, "PAGE", 2)  # three pages for five events
+    found = export_api.recorded(store, [KURSK], head.position, head.recorded_at)
+    assert [e.position for e in found] == [1, 2, 3, 4, 5]
+    assert [e.position for e in export_api.recorded(store, [KURSK], 3, head.recorded_at)] == [1, 2, 3]
+    monkeypatch.setattr(export_api, "MAX_EXPORT_EVENTS", 4)
+    with pytest.raises(InvalidInput) as refused:
+        export_api.recorded(store, [KURSK], head.position, head.recorded_at)
+    assert refused.value.extra["limit"] == {"max_events": 4}
