@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from events.database import make_engine
 from events.drafts import draft_from_json, draft_or_refusal
 from events.errors import Conflict, InvalidInput
 from events.instants import format_instant
+from events.recorders import make_engine, recorder_of
 from events.store import EventStore
 from tests.factories import claim, offer, rejection, retraction, statement
 
@@ -39,7 +39,7 @@ def clock() -> Clock:
 @pytest.fixture
 def clocked(database_url: str, clock: Clock) -> Iterator[EventStore]:
     engine = make_engine(database_url)
-    yield EventStore(engine, hooks=[], clock=clock)
+    yield EventStore(recorder_of(engine), hooks=[], clock=clock)
     engine.dispose()
 
 
@@ -76,12 +76,14 @@ def test_a_resend_differing_in_one_field_is_a_conflict(
     with pytest.raises(Conflict) as caught:
         append(clocked, again)
     assert caught.value.extra["existing_position"] == stored.position
+    assert caught.value.detail == f"An event with id {first['id']} is already stored with other content."
     assert clocked.head() is not None and clocked.head().position == 2  # type: ignore[union-attr]
 
 
 def test_a_resend_differing_in_reported_at_only_is_a_conflict(clocked: EventStore) -> None:
     first = statement(reported_at="2025-04-28T10:00:00Z")
-    append(clocked, first)
+    (stored,) = append(clocked, first)
+    assert stored.reported_at == "2025-04-28T10:00:00Z" == clocked.get(first["id"]).reported_at  # type: ignore[union-attr]
     with pytest.raises(Conflict):
         append(clocked, {**first, "reported_at": "2025-04-29T10:00:00Z"})
     with pytest.raises(Conflict):

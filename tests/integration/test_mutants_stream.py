@@ -13,8 +13,8 @@ import pytest
 
 import service.stream
 import service.tail
-from events.database import make_engine
 from events.drafts import draft_from_json
+from events.recorders import make_engine, recorder_of
 from events.store import EventStore, Row
 from service.config import Settings
 from service.stream import PING, checkpoint, matcher, start_after, subscription
@@ -32,7 +32,7 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
 @pytest.fixture
 def store(database_url: str) -> Iterator[EventStore]:
     engine = make_engine(database_url)
-    yield EventStore(engine, hooks=[], clock=lambda: datetime(2025, 5, 1, tzinfo=UTC))
+    yield EventStore(recorder_of(engine), hooks=[], clock=lambda: datetime(2025, 5, 1, tzinfo=UTC))
     engine.dispose()
 
 
