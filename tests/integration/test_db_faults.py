@@ -8,8 +8,10 @@ PostgreSQL only: an embedded SQLite file cannot be cut off from its process.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
@@ -19,7 +21,7 @@ from tests.conftest import ADMIN, WRITE, ServerFactory
 from tests.factories import claim, statement
 from tests.proxy import TcpProxy
 from tests.server import ServerProcess
-from tests.sse import Message, SSEClient
+from tests.sse import SSEClient
 
 pytestmark = pytest.mark.server
 
@@ -199,41 +201,46 @@ def test_reads_while_the_database_is_away_are_503_problems(
 # -- the live stream ---------------------------------------------------------------------
 
 
-def data_messages(sse: SSEClient, seconds: float) -> list[Message]:
-    """Every message that carries an event, until the stream ends or `seconds` pass."""
-    found: list[Message] = []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            message = sse.next(max(deadline - time.monotonic(), 0.01))
-        except EOFError:
-            break
-        except Exception:  # queue.Empty: nothing more in time
-            break
-        if message.data is not None:
-            found.append(message)
-    return found
+def cpu_seconds(server: ServerProcess, during: float) -> float:
+    """The CPU time the server process used over `during` seconds."""
+
+    def used() -> float:
+        stat = Path(f"/proc/{server.process.pid}/stat").read_text()
+        fields = stat.rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    before = used()
+    time.sleep(during)
+    return used() - before
 
 
 def test_streams_end_cleanly_in_an_outage_and_resume_from_last_event_id_without_loss(
     proxy: TcpProxy, proxied: Callable[..., ServerProcess], database_url: str, start_server: ServerFactory
 ) -> None:
-    server = proxied(TIMELINE_STREAM_PING_SECONDS="1")
+    server = proxied(TIMELINE_STREAM_PING_SECONDS="1", TIMELINE_STREAM_BUFFER_EVENTS="2")
     writer = start_server(database_url)  # reaches the database directly: it stays up
-    assert append(writer.url, [statement() for _ in range(5)]).status_code == 201
     with SSEClient(server.url + "/events/stream", params={"after": 0}) as sse:
+        assert append(writer.url, [statement() for _ in range(5)]).status_code == 201
         assert [m.position for m in sse.events(5)] == [1, 2, 3, 4, 5]
+        assert append(writer.url, [statement() for _ in range(3)]).status_code == 201
+        assert [m.position for m in sse.events(3)] == [6, 7, 8]  # the tail holds 7 and 8
         proxy.cut()
         until(lambda: sse.ended_cleanly, seconds=10, what="the stream's clean end")
     # Reconnecting during the outage is accepted, never a 503 (EventSource would give up).
-    assert append(writer.url, [statement() for _ in range(4)]).status_code == 201  # 6..9, unseen
-    with SSEClient(server.url + "/events/stream", headers={"Last-Event-ID": "5"}) as again:
-        assert again.status == 200
+    assert append(writer.url, [statement() for _ in range(4)]).status_code == 201  # 9..12, unseen
+    with (
+        SSEClient(server.url + "/events/stream", headers={"Last-Event-ID": "8"}) as again,
+        SSEClient(server.url + "/events/stream", params={"after": 0}) as behind,
+    ):
+        assert again.status == 200 and behind.status == 200
         assert again.next().retry is not None
         assert "ping" in again.next(timeout=5).comments  # kept alive while it waits
+        # The one behind the tail's buffer waits for the database without spinning on it.
+        assert cpu_seconds(server, during=2.0) < 0.5
         proxy.restore()
-        assert append(writer.url, [statement() for _ in range(2)]).status_code == 201  # 10, 11
-        assert [m.position for m in again.events(6, timeout=15)] == list(range(6, 12))
+        assert [m.position for m in behind.events(12, timeout=15)] == list(range(1, 13))
+        assert append(writer.url, [statement() for _ in range(2)]).status_code == 201  # 13, 14
+        assert [m.position for m in again.events(6, timeout=15)] == list(range(9, 15))
     log = server.log()
     assert " 503" not in log.split("GET /events/stream")[-1]
 
