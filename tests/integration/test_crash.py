@@ -27,7 +27,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from events.database import make_engine
+from events.recorders import make_engine
 from service.read_model import replay_check
 from service.wiring import build_store
 from tests.conftest import ADMIN, WRITE
