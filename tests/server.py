@@ -59,6 +59,9 @@ class ServerProcess:
         try:
             wait_ready(self.url, self.process)
         except RuntimeError:
+            # Never left running: a server that failed to start is in no fixture's list.
+            self.process.kill()
+            self.process.wait()
             raise RuntimeError(f"server did not start: {self.log_path.read_text()}") from None
 
     def restart(self) -> None:

@@ -160,7 +160,12 @@ class Server(ServerProcess):
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:
+            kill_hard(self.process)  # no supervisor or worker left behind
+            self._log.close()
+            raise
 
 
 def export(url: str) -> list[dict[str, Any]]:
