@@ -83,7 +83,7 @@ def install(app: FastAPI) -> None:
     async def on_database_error(request: Request, exc: Exception) -> Response:
         logger.error("database error: %s", type(exc).__name__)
         detail = "The database is not answering; try again shortly."
-        if request.method == "POST":
+        if request.method == "POST" and request.url.path.startswith("/events"):
             # The connection may have been lost while committing: the client cannot know.
             detail += (
                 " If the connection was lost while committing, the write may be stored: send"

@@ -20,6 +20,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.exc import SQLAlchemyError
 
 from events.store import EventStore, Row
 
@@ -143,10 +144,12 @@ class Tail:
             self._wake.clear()
             try:
                 await self._fetch()
-            except Exception:  # the database may be away for a while; keep polling
+            except SQLAlchemyError:  # the database may be away for a while; keep polling
                 if self.available:
                     logger.warning("tail reader could not read the log; retrying", exc_info=True)
                 self.database_failed()
+            except Exception:  # not the database's doing: say so, and keep polling
+                logger.exception("tail reader failed; retrying")
             else:
                 self.database_answered()
 
