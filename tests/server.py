@@ -62,6 +62,7 @@ class ServerProcess:
             # Never left running: a server that failed to start is in no fixture's list.
             self.process.kill()
             self.process.wait()
+            self._log.close()  # else its ResourceWarning fails whichever test comes next
             raise RuntimeError(f"server did not start: {self.log_path.read_text()}") from None
 
     def restart(self) -> None:
@@ -83,6 +84,7 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+            self._log.close()  # else its ResourceWarning fails whichever test comes next
         if close_log:
             self._log.close()
 
