@@ -167,6 +167,16 @@ class Server(ServerProcess):
             self._log.close()
             raise
 
+    def stop(self, *, close_log: bool = True) -> None:
+        """Stop the supervisor, then whatever it left: a supervisor that outlives the grace
+        period is SIGKILLed, which would leave its workers running."""
+        left = descendants(self.process.pid) if self.process.poll() is None else []
+        super().stop(close_log=close_log)
+        for pid in left:
+            with contextlib.suppress(OSError):  # gone, or its id not ours any more
+                if b"multiprocessing" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    os.kill(pid, signal.SIGKILL)
+
 
 def export(url: str) -> list[dict[str, Any]]:
     answer = httpx.get(url + "/audit/export", timeout=60)
