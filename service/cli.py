@@ -16,9 +16,9 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from events.database import make_engine, normalise_url
 from events.errors import InvalidInput, TimelineError
 from events.merkle_store import TreeReader
+from events.recorders import make_engine, normalise_url
 from events.signing import load_private_key, load_public_key, sign_head
 from events.store import EventStore
 from events.verify import ChainVerifier

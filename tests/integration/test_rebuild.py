@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text, update
 
-from events.database import make_engine
 from events.drafts import draft_from_json
 from events.merkle_store import MerkleNodes
+from events.recorders import make_engine, recorder_of
 from events.store import EventStore
 from projections.sql import parallel
 from projections.sql import rebuild as rebuild_module
@@ -201,7 +201,7 @@ def test_migrating_a_log_builds_its_model(databases: Databases) -> None:
     engine = make_engine(url)
     try:
         # Before the read model existed: the store of revision 0002 had no state hook.
-        load_seed(EventStore(engine, hooks=[MerkleNodes()]))
+        load_seed(EventStore(recorder_of(engine), hooks=[MerkleNodes()]))
         upgrade(url)  # the schema alone: the model is marked stale, and refuses to answer
         store = build_store(engine)
         assert is_stale(store)
