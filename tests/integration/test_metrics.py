@@ -173,9 +173,9 @@ def test_one_json_line_a_request_with_its_request_id_and_no_key(
     assert given.headers["x-request-id"] == "proxy-42.a:b_c"
     made = httpx.get(server.url + "/events", headers={"Authorization": f"Bearer {secret}"})
     assert len(made.headers["x-request-id"]) == 32
-    for insane in ("a" * 129, "two words", "é".encode(), ""):
-        answer = httpx.get(server.url + "/healthz", headers={"X-Request-ID": insane})
-        assert answer.headers["x-request-id"] != (insane if isinstance(insane, str) else insane.decode())
+    for insane in (b"a" * 129, b"two words", "é".encode(), b"", b"<script>"):
+        answer = httpx.get(server.url + "/healthz", headers={b"X-Request-ID": insane})
+        assert answer.headers["x-request-id"].encode() != insane
         assert len(answer.headers["x-request-id"]) == 32
     refused = httpx.get(server.url + "/state?as_of=2025", headers={"Authorization": f"Bearer {secret}"})
     assert refused.status_code == 422
