@@ -69,5 +69,6 @@ __all__ = [
     "make_engine",
     "mark",
     "normalise_url",
+    "recorder_class",
     "recorder_of",
 ]

@@ -29,21 +29,9 @@ WRITE_OPTION = "timeline_write"
 
 HEAD = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
 
-EVENT_COLUMNS = (
-    "position",
-    "id",
-    "type",
-    "subject",
-    "version",
-    "occurred_from",
-    "occurred_until",
-    "recorded_at",
-    "supersedes",
-    "corrects",
-    "prev_hash",
-    "hash",
-    "body",
-)
+# The events table's columns (events/tables.py): each a member of the stored event, or
+# (`corrects`) one of its properties.
+EVENT_COLUMNS: tuple[str, ...] = tuple(column.name for column in events_table.columns)
 
 
 # The events table's row of a stored event, in EVENT_COLUMNS order.
@@ -89,6 +77,11 @@ class SqlRecorder:
     def make_engine(url: str, *, application_name: str = "timeline", **kwargs: Any) -> Engine:
         """An engine for this backend, set up as the recorder needs."""
         raise NotImplementedError
+
+    @staticmethod
+    def missing_database(url: str) -> str | None:
+        """What is missing, where connecting to `url` would create a database by accident."""
+        return None
 
     def lock_statements(self) -> list[Statement]:
         """Statements that take the append lock inside a write transaction (none where the

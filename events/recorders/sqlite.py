@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
 
 from events.recorders.sql import WRITE_OPTION, SqlRecorder, Statement
 
@@ -32,6 +34,11 @@ class SqliteRecorder(SqlRecorder):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _fix_transactions(engine)
         return engine
+
+    @staticmethod
+    def missing_database(url: str) -> str | None:
+        path = make_url(url).database
+        return path if path and path != ":memory:" and not Path(path).exists() else None
 
     def lock_statements(self) -> list[Statement]:
         return []  # taken at BEGIN IMMEDIATE

@@ -95,7 +95,7 @@ class RecorderContract:
         assert recorder.page(0, 4, 10, ("territory.",), ()) == [every[0], every[2], every[3]]
         assert recorder.page(0, 4, 10, ("territory.control_claimed",), ("a",)) == [every[0], every[3]]
         assert recorder.page(0, 4, 10, ("territory",), ()) == []  # a family ends in '.'
-        assert recorder.page(0, 4, 10, ("territory._",), ()) == []  # '_' is no wildcard
+        assert recorder.page(0, 4, 10, ("territory%.",), ()) == []  # '%' is no wildcard
         assert recorder.page(0, 4, 10, ("diplomacy.", "territory.claim_denied"), ()) == [every[1]]
         assert recorder.page(0, 4, 1, (), ("b",)) == [every[2]]
 

@@ -9,14 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy.exc import DBAPIError
 
+from events.notifications import CHANNEL
 from events.recorders import InMemoryRecorder, make_engine, recorder_of
 from events.recorders.sql import HEAD, SqlRecorder
+from events.store import EventStore
 from service.migrate import upgrade
 from tests.contract.recorder_contract import RecorderContract
 from tests.databases import Databases, SqliteDatabases
+from tests.factories import claim
 
 
 class TestInMemoryRecorder(RecorderContract):
@@ -68,6 +72,14 @@ class TestPostgresRecorder(SqlRecorderContract):
         engine = make_engine(databases.fresh_url())
         yield recorder_of(engine)
         engine.dispose()
+
+    def test_an_append_is_announced_on_commit(self, recorder: SqlRecorder, store: EventStore) -> None:
+        url = recorder.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(url, autocommit=True) as listening:
+            listening.execute(f"LISTEN {CHANNEL}")
+            self.put(store, claim(), claim(area="b"))
+            heard = [n.payload for n in listening.notifies(timeout=10, stop_after=1)]
+        assert heard == ["2"]  # the last new position
 
 
 def test_each_backend_has_its_recorder(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from projections.sql import rebuild as rebuild_module
 from projections.sql.reader import ModelNotBuilt
 from projections.sql.rebuild import tables_in_use
 from projections.sql.tables import ModelTables, read_models
-from service import state_query
+from service import read_model, state_query
 from service.cli import main, seed_path
 from service.migrate import migrate, upgrade
 from service.read_model import is_stale, rebuild_read_model, replay_check
@@ -176,6 +176,24 @@ def test_the_cli_rebuilds_and_checks(database_url: str, capsys: pytest.CaptureFi
     captured = capsys.readouterr()
     assert json.loads(captured.out.splitlines()[0])["where"] == "diplomacy"
     assert "1 differences in 1 questions" in captured.err
+
+
+def test_the_cli_passes_its_workers_to_the_rebuild(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `timeline rebuild --workers` was once parsed, documented and ignored.
+    asked: list[int | None] = []
+    real = read_model.rebuild_read_model
+
+    def spy(store: EventStore, progress: Any = None, workers: int | None = None) -> Any:
+        asked.append(workers)
+        return real(store, progress or (lambda done, total: None), workers=1)
+
+    monkeypatch.setattr(read_model, "rebuild_read_model", spy)
+    assert main(["--database-url", database_url, "import", "--seed"]) == 0
+    assert main(["--database-url", database_url, "rebuild", "--workers", "3"]) == 0
+    assert main(["--database-url", database_url, "rebuild"]) == 0
+    assert asked == [3, None]  # None: the backend's default
 
 
 def test_the_admin_route_rebuilds(client: TestClient) -> None:
