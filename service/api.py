@@ -16,7 +16,7 @@ from events.errors import FieldError, InvalidInput, NotFound
 from events.jsonio import parse_json_noting_form
 from events.store import AppendResult, EventStore
 from events.types import type_catalog
-from service import interop
+from service import interop, metrics
 from service.auth import ApiKeys, bearer_token
 from service.group_commit import GroupCommit
 from service.requests import read_json_body
@@ -98,7 +98,9 @@ async def post_event(request: Request, store: Store) -> Response:
 
     def append() -> AppendResult:
         envelope, fast_form = parse_json_noting_form(raw)
-        return group.append(draft_or_refusal(envelope, fast_form_known=fast_form))
+        item = draft_or_refusal(envelope, fast_form_known=fast_form)
+        with metrics.timing_append("single"):
+            return group.append(item)
 
     result = await run_in_threadpool(append)
     return json_response(result.events[0].body, 201 if result.stored else 200)
@@ -135,7 +137,10 @@ async def post_batch(request: Request, store: Store) -> Response:
                 f"A batch holds 1 to {MAX_BATCH} events.",
                 [FieldError("/events", f"expected a list of 1 to {MAX_BATCH} events")],
             )
-        return store.append(drafts_from_batch(items, fast_form_known=fast_form), batch=True)
+        drafts = drafts_from_batch(items, fast_form_known=fast_form)
+        metrics.BATCH_EVENTS.observe(len(items))
+        with metrics.timing_append("batch"):
+            return store.append(drafts, batch=True)
 
     result = await run_in_threadpool(append)
     if interop.wants_batch(request):

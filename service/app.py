@@ -22,13 +22,26 @@ from events.recorders import make_engine
 from events.signing import load_private_key
 from events.store import EventStore
 from events.types import submission_json_schema
-from service import admin_api, api, audit, export_api, interop, problems, runtime, state_api, stream, web
+from service import (
+    admin_api,
+    api,
+    audit,
+    export_api,
+    interop,
+    metrics,
+    problems,
+    runtime,
+    state_api,
+    stream,
+    web,
+)
 from service.auth import ApiKeys
 from service.config import Settings, get_settings
 from service.group_commit import GroupCommit
 from service.listener import Listener
 from service.logs import StripAccessToken, install_app_logging, install_redaction
 from service.read_model import RebuildStatus
+from service.request_log import RequestLog
 from service.schemas import Health
 from service.send_watch import SendWatch
 from service.stream_limits import StreamLimits
@@ -73,7 +86,8 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
-        store = build_store(engine)
+        store = build_store(engine, after_commit=[metrics.count_appended])
+        store.recorder = metrics.timed(store.recorder)  # the append lock's wait, timed
         tail = Tail(
             store,
             poll_seconds=settings.stream_poll_seconds,
@@ -83,6 +97,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
         )
         send_watch = SendWatch(settings.stream_send_timeout_seconds)
         app.state.send_watch = send_watch
+        tail.on_rows.append(metrics.observe_delivery)
         store.after_commit.append(lambda _appended: tail.wake())  # this process's appends, at once
         listener = Listener(settings.database_url, tail.wake) if store.recorder.notifies else None
         app.state.engine, app.state.store, app.state.tail, app.state.listener = engine, store, tail, listener
@@ -104,6 +119,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
         if listener is not None:
             listener.start()
         send_watch.start()
+        sampler = asyncio.create_task(metrics.sample_forever(app), name="timeline-metrics")
         if serving:
             tune_garbage_collector()
             # The date control's days, read once from the whole log (seconds at a million
@@ -113,11 +129,14 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
             yield
         finally:
             closer.cancel()
+            sampler.cancel()
+            await asyncio.gather(sampler, return_exceptions=True)  # its read returns its connection
             if listener is not None:
                 await listener.stop()
             await tail.stop()
             await send_watch.stop()  # after the streams end: they may stall while ending
             engine.dispose()
+            metrics.process_exited()
 
     app = FastAPI(
         title="Timeline service",
@@ -142,6 +161,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
     app.include_router(runtime.router)
     app.include_router(admin_api.router)
     app.include_router(export_api.router)
+    app.include_router(metrics.router)
     web.install(app)
     install_redaction()
     install_app_logging(settings.log_level)
@@ -155,6 +175,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok", "head": head.position if head else 0})
 
+    app.add_middleware(RequestLog)  # inside StripAccessToken: the query it logs has no token
     app.add_middleware(StripAccessToken)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

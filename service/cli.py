@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -88,15 +90,39 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     with LazyProgress("events", "building the read model") as bar:
         migrate(settings.database_url, progress=bar)
-    uvicorn.run(
-        "service.app:app_from_environment",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level=settings.log_level,
-    )
+    made = _metrics_directory() if args.workers > 1 else None
+    try:
+        uvicorn.run(
+            "service.app:app_from_environment",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level=settings.log_level,
+            access_log=False,  # the service logs each request itself, as JSON (service/request_log.py)
+            # uvicorn kills and restarts a worker that does not answer its health check in time
+            # (default 5 s): on a loaded machine a starting worker can take longer, forever.
+            timeout_worker_healthcheck=30,
+        )
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
     return 0
+
+
+def _metrics_directory() -> str | None:
+    """Several workers add their metrics up through files in PROMETHEUS_MULTIPROC_DIR
+    (service/metrics.py): the one given, emptied of a former run's, or a fresh one, removed
+    at the end (returned)."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        made = tempfile.mkdtemp(prefix="timeline-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+        return made
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    for stale in Path(directory).glob("*.db"):
+        stale.unlink()
+    return None
 
 
 def cmd_import(args: argparse.Namespace) -> int:

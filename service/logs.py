@@ -7,8 +7,10 @@ its name is percent-encoded; a log filter redacts anything that slips past.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -36,14 +38,34 @@ def install_redaction() -> None:
             logger.addFilter(RedactAccessToken())
 
 
+class JsonLines(logging.Formatter):
+    """One JSON object a line: `time` (UTC), `level`, `logger`, `message`, the fields of a
+    request line (service/request_log.py) and `exception` when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        fields = getattr(record, "request", None)
+        if isinstance(fields, dict):
+            line.update(fields)
+        if record.exc_info:
+            line["exception"] = redact(self.formatException(record.exc_info))
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
 def install_app_logging(level: str) -> None:
-    """The service's own lines (`timeline`, `timeline.stream`) on stderr beside uvicorn's, at
-    the configured level; without a handler Python shows only warnings and errors."""
+    """The service's own lines (`timeline`, `timeline.stream`, `timeline.request`) on stderr
+    beside uvicorn's, as JSON lines, at the configured level; without a handler Python shows
+    only warnings and errors."""
     logger = logging.getLogger("timeline")
     logger.setLevel(level.upper())
     if not logger.handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+        handler.setFormatter(JsonLines())
         handler.addFilter(RedactAccessToken())
         logger.addHandler(handler)
         logger.propagate = False

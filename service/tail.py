@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi.concurrency import run_in_threadpool
@@ -63,6 +64,7 @@ class Tail:
         # head is sent next, so a fetch costs each of them one write and no joining.
         self.frame: tuple[int, int, bytes] = (0, 0, b"")  # (after, up to, bytes)
         self.subscribers = 0
+        self.on_rows: list[Callable[[list[Row]], None]] = []  # observers of each read (metrics)
         self.closing = False  # set at shutdown: subscribers end their streams cleanly
         self.available = True  # the last read of the database succeeded
         # Times the database went away: a stream open across a change of it ends.
@@ -166,6 +168,8 @@ class Tail:
             self.frame = (self.head, rows[-1].position, b"".join(m.encoded for m in messages))
             self.head = rows[-1].position
             self._wake_subscribers()
+            for observe in self.on_rows:
+                observe(rows)
             if len(rows) < FETCH_PAGE:
                 return
 
