@@ -85,7 +85,7 @@ def test_a_stream_open_when_the_database_goes_away_ends_and_one_opened_during_it
         store.rows = [Row(1, "diplomacy.statement_made", "diplomacy", "{}")]
         store.away = False
         received = [await asyncio.wait_for(later, 2)]
-        await during.aclose()  # type: ignore[attr-defined]
+        await during.aclose()
         await tail.stop()
         return ended, still_open, received
 
