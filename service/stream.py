@@ -23,7 +23,7 @@ from service.config import Settings
 from service.logs import ACCESS_TOKEN
 from service.schemas import problems
 from service.send_watch import WatchedEventSource
-from service.stream_limits import StreamLimits, client_of
+from service.stream_limits import StreamLimits, client_of_request
 from service.strict_inputs import MAX_BIGINT
 from service.tail import Message, Tail, encode
 
@@ -154,7 +154,7 @@ async def stream(
     start = start_after(last_event_id, after)
     cursor = head_position if start is None or start > head_position else start
     limits: StreamLimits = request.app.state.stream_limits
-    client = client_of(key, request.client.host if request.client else None)
+    client = client_of_request(request, keys)  # a valid key, else the address
     limits.enter(client)  # last: nothing after it can fail before the stream runs
     return WatchedEventSource(
         subscription(store, tail, cursor, matcher(type or (), subject or ()), settings),
