@@ -6,7 +6,6 @@ Shared by `timeline rebuild`, `timeline replay --check` and the admin routes.
 from __future__ import annotations
 
 import json
-import os
 import random
 import threading
 from collections.abc import Callable, Iterator
@@ -17,8 +16,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from events.database import is_sqlite, mark, write_transaction
 from events.instants import format_instant
+from events.recorders import mark, recorder_of
+from events.recorders.sql import write_transaction
 from events.store import EventStore
 from projections import reference
 from projections.facts import Fact, fact_of
@@ -28,13 +28,9 @@ from service.state_query import Cut, answer_text
 
 
 def default_workers(store: EventStore) -> int:
-    """On PostgreSQL one per core, up to 4: each reads, computes and writes its pages (30,400
-    events/s with 2 on 2 cores against 24,900 with one, at 200,000 events). On SQLite one:
-    it has one writer, and shipping the computed pages to it cost more than computing them
-    in parallel saved (15,300 events/s with 2 workers against 25,900 in one process)."""
-    if is_sqlite(store.engine):
-        return 1
-    return max(1, min(os.cpu_count() or 1, 4))
+    """The backend's choice (`SqlRecorder.rebuild_workers`): one per core up to 4 on
+    PostgreSQL, one on SQLite."""
+    return recorder_of(store.engine).rebuild_workers()
 
 
 def rebuild_read_model(
@@ -55,7 +51,7 @@ def rebuild_read_model(
         progress,
         url=url,
         workers=default_workers(store) if workers is None else workers,
-        one_writer=is_sqlite(store.engine),
+        one_writer=recorder_of(store.engine).one_writer,
     )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from events.database import make_engine
+from events.recorders import make_engine
 from events.store import EventStore
 from service.app import create_app
 from service.config import Settings

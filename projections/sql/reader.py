@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from events.database import fetch_all, mark
+from events.recorders import mark, recorder_of
+from events.recorders.sql import fetch_all
 from projections import assemble
 from projections.assemble import EVERY_ONE, Selected
 from projections.sql.tables import ACTIVE, STATE, ModelTables
@@ -101,7 +102,7 @@ def _every_one(
         f" JOIN {tables.items} i ON i.position = r.position"
     )
     limited = window.limit is not None and scopes is not None and len(scopes) <= MAX_LIMITED_SCOPES
-    if limited and conn.dialect.name == "postgresql":
+    if limited and recorder_of(conn).lateral_reads:
         assert scopes is not None
         return _latest_lateral(conn, tables, part, scopes, as_of, position, window)
     groups: list[Sequence[str] | None] = [[scope] for scope in scopes or ()] if limited else [scopes]
