@@ -47,7 +47,7 @@ from bench.common import (
 )
 from bench.soak_clients import FILTERS, Subscribers, Writer, read_state
 from bench.stream import answer_within, run_loop
-from events.database import normalise_url
+from events.recorders import normalise_url
 
 KEY = "soak-write"
 ADMIN_KEY = "soak-admin"
