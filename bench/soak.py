@@ -68,15 +68,18 @@ def start_server(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [*command, "--workers", "2"], env=environment, stdout=log.open("wb"), stderr=subprocess.STDOUT
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # two workers on a busy machine
     while True:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
                 return process
         except httpx.TransportError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the server did not start: {log.read_text()[-2000:]}")
+            state = "exited" if process.poll() is not None else "still starting: stopped"
+            process.terminate()  # never left behind, holding a port and the database
+            process.wait(30)
+            raise RuntimeError(f"the server did not start ({state}): {log.read_text()[-2000:]}")
         time.sleep(0.2)
 
 

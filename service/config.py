@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     stream_max_per_client: int = Field(
         default=0,
         ge=0,
-        description="Open streams per key (or address, without one) in each process; 0: no limit",
+        description="Open streams per valid key (else per address) in each process; 0: no limit",
     )
     # Request budgets per client (service/rate_limits.py); 0: off. Each process has its own.
     rate_writes_per_minute: int = Field(

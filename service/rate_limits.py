@@ -3,7 +3,7 @@
 Each client has a token bucket per budget: it holds up to N tokens (N requests a minute,
 the setting), refills at N a minute, and each request counted takes one. An empty bucket
 is a 429 naming the limit, with `Retry-After` the whole seconds until the next token. A
-client is its key when it presents a valid one, else its address (`stream_limits.client_of`):
+client is its key when it presents a valid one, else its address (`stream_limits.client_of_request`):
 a made-up key is no way to a fresh budget, and failed attempts at guessing a key count
 against their address.
 
