@@ -59,6 +59,10 @@ class ServerProcess:
         try:
             wait_ready(self.url, self.process)
         except RuntimeError:
+            # Never left running: the fixture only stops the servers it got back, and a
+            # server still starting on a busy machine would go on taking its CPU.
+            self.process.kill()
+            self.process.wait()
             raise RuntimeError(f"server did not start: {self.log_path.read_text()}") from None
 
     def restart(self) -> None:
