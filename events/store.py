@@ -192,9 +192,8 @@ class EventStore:
                 policy.refuse(index, exc)
                 continue
             position += 1
-            if appended:
-                recorded = policy.instant_after(recorded)
-                recorded_at = format_instant(recorded)
+            if appended and (following := policy.instant_after(recorded)) != recorded:
+                recorded, recorded_at = following, format_instant(following)
             event = build_event(item, subject, version, position, recorded_at, prev_hash)
             prev_hash = event.hash
             view.add(event)

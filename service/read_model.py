@@ -22,6 +22,7 @@ from events.recorders.sql import write_transaction
 from events.store import EventStore
 from projections import reference
 from projections.facts import Fact, fact_of
+from projections.parts import NAMES, PARTS
 from projections.sql.rebuild import Progress, Rebuilt, rebuild
 from projections.sql.tables import STATE
 from service.state_query import Cut, answer_text
@@ -113,11 +114,10 @@ class Difference:
 
 def _differences(as_of: str, position: int, fold: dict[str, Any], model: dict[str, Any]) -> list[Difference]:
     found = []
-    for part in ("territory", "talks", "diplomacy"):
-        if part == "diplomacy":
-            keyed = {"diplomacy": (fold[part], model[part])}
+    for part, group in ((p.name, p.scopes) for p in PARTS):
+        if group is None:
+            keyed = {part: (fold[part], model[part])}
         else:
-            group = "areas" if part == "territory" else "tracks"
             names = sorted(set(fold[part][group]) | set(model[part][group]))
             keyed = {
                 f"{part}/{group}/{n}": (fold[part][group].get(n), model[part][group].get(n)) for n in names
@@ -145,7 +145,7 @@ def replay_check(
     for done, (as_of, position) in enumerate(questions, 1):
         fold = reference.state_parts(facts[:position], as_of)
         answer = json.loads(answer_text(store, Cut(as_of, "", position, head)))
-        model = {part: answer[part] for part in ("territory", "talks", "diplomacy")}
+        model = {part: answer[part] for part in NAMES}
         if json.dumps(fold, sort_keys=True) != json.dumps(model, sort_keys=True):
             found += _differences(as_of, position, fold, model)
         progress(done, len(questions))

@@ -29,21 +29,9 @@ WRITE_OPTION = "timeline_write"
 
 HEAD = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
 
-EVENT_COLUMNS = (
-    "position",
-    "id",
-    "type",
-    "subject",
-    "version",
-    "occurred_from",
-    "occurred_until",
-    "recorded_at",
-    "supersedes",
-    "corrects",
-    "prev_hash",
-    "hash",
-    "body",
-)
+# The events table's columns (events/tables.py): each a member of the stored event, or
+# (`corrects`) one of its properties.
+EVENT_COLUMNS: tuple[str, ...] = tuple(column.name for column in events_table.columns)
 
 
 # The events table's row of a stored event, in EVENT_COLUMNS order.
