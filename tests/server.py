@@ -88,7 +88,7 @@ class ServerProcess:
             self._log.close()
 
 
-def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 30) -> None:
+def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 90) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
