@@ -2,7 +2,9 @@
 
 Notifications sent while the connection is down are lost, so after every
 (re)connection the tail is woken to read whatever it missed; the tail's own
-polling covers the rest.
+polling covers the rest. A lost connection also wakes the tail (its read finds
+out whether the database is away), and reconnecting backs off exponentially
+from `retry_seconds` to `max_retry_seconds`, with one warning per outage.
 """
 
 from __future__ import annotations
@@ -26,11 +28,20 @@ def listener_name() -> str:
 
 
 class Listener:
-    def __init__(self, database_url: str, wake: Callable[[], None], *, retry_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        wake: Callable[[], None],
+        *,
+        retry_seconds: float = 0.5,
+        max_retry_seconds: float = 10.0,
+    ) -> None:
         url = make_url(normalise_url(database_url)).set(drivername="postgresql")
         self.conninfo = url.render_as_string(hide_password=False)
         self.wake = wake
         self.retry_seconds = retry_seconds
+        self.max_retry_seconds = max_retry_seconds
+        self.failures = 0  # attempts failed in a row
         self.connected = False
         self.connections = 0
         self.notifications = 0
@@ -53,6 +64,12 @@ class Listener:
         if not done:
             logger.warning("the LISTEN connection did not close within %.0f s; leaving it", timeout_seconds)
 
+    def next_delay(self) -> float:
+        """Seconds before the next attempt: doubling with each failure in a row, up to the cap."""
+        if self.failures == 0:
+            return self.retry_seconds
+        return float(min(self.retry_seconds * 2.0 ** (self.failures - 1), self.max_retry_seconds))
+
     async def _run(self) -> None:
         while True:
             try:
@@ -60,10 +77,16 @@ class Listener:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                logger.warning("LISTEN connection lost (%s); reconnecting", type(exc).__name__)
+                if self.connected:
+                    logger.warning("LISTEN connection lost (%s); reconnecting", type(exc).__name__)
+                else:
+                    if self.failures == 0 and self.connections == 0:
+                        logger.warning("LISTEN cannot connect (%s); retrying", type(exc).__name__)
+                    self.failures += 1
+                self.wake()  # the tail finds out whether the database itself is away
             finally:
                 self.connected = False
-            await asyncio.sleep(self.retry_seconds)
+            await asyncio.sleep(self.next_delay())
 
     async def _listen(self) -> None:
         async with await psycopg.AsyncConnection.connect(
@@ -72,6 +95,9 @@ class Listener:
             await conn.execute(f"LISTEN {CHANNEL}")
             self.connected = True
             self.connections += 1
+            if self.failures:
+                logger.info("LISTEN connection back after %d failed attempts", self.failures)
+            self.failures = 0
             self.wake()  # LISTEN first, then read: nothing committed meanwhile is missed
             notifications = conn.notifies()
             try:

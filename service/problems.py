@@ -80,15 +80,17 @@ def install(app: FastAPI) -> None:
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
         return problem(exc.status_code, title, str(exc.detail), title.lower().replace(" ", "-"))
 
-    async def on_database_error(_: Request, exc: Exception) -> Response:
+    async def on_database_error(request: Request, exc: Exception) -> Response:
         logger.error("database error: %s", type(exc).__name__)
-        return problem(
-            503,
-            "Service unavailable",
-            "The database is not answering; try again shortly.",
-            "unavailable",
-            headers={"Retry-After": "5"},
-        )
+        detail = "The database is not answering; try again shortly."
+        if request.method == "POST" and request.url.path.startswith("/events"):
+            # The connection may have been lost while committing: the client cannot know.
+            detail += (
+                " If the connection was lost while committing, the write may be stored: send"
+                " it again with the same ids, which stores each event once (docs/api.md, Retries"
+                " and ids)."
+            )
+        return problem(503, "Service unavailable", detail, "unavailable", headers={"Retry-After": "5"})
 
     async def on_client_gone(request: Request, _: Exception) -> Response:
         # Not a failure of ours: one line, no traceback. The answer goes nowhere; nothing

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Annotated
+from collections.abc import AsyncGenerator, Callable, Sequence
+from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.exc import SQLAlchemyError
 from sse_starlette import ServerSentEvent
 
 from events.store import EventStore, Row
+from service import interop
 from service.auth import ApiKeys, bearer_token
 from service.config import Settings
+from service.formats.cloudevents import as_cloudevents
 from service.logs import ACCESS_TOKEN
 from service.schemas import problems
 from service.send_watch import WatchedEventSource
@@ -33,6 +36,7 @@ CHECKPOINT_EVERY_SECONDS = 1.0
 SHUTDOWN_GRACE_SECONDS = 2.0
 
 Matcher = Callable[[Row], bool]
+T = TypeVar("T")
 _POSITION = re.compile(r"[0-9]{1,18}")  # ASCII only: str.isdigit() also takes '²' and other scripts' digits
 
 
@@ -68,16 +72,39 @@ PING = ServerSentEvent(comment="ping").encode()
 
 
 async def subscription(
-    store: EventStore, tail: Tail, cursor: int, matches: Matcher | None, settings: Settings
-) -> AsyncIterator[bytes]:
+    store: EventStore,
+    tail: Tail,
+    cursor: int | None,
+    matches: Matcher | None,
+    settings: Settings,
+    start: int | None = None,
+) -> AsyncGenerator[bytes, None]:
     """The messages of one stream. It pings when idle itself, on the tail's ticks, rather
-    than with sse-starlette's ping task: a task and a timer less per subscriber."""
+    than with sse-starlette's ping task: a task and a timer less per subscriber.
+
+    `cursor` None: the database did not answer when the stream opened; the stream starts
+    after `start` (or at the head) once it does, and is kept alive meanwhile. A stream
+    that was open when the database went away ends (`Tail.outages`)."""
     tail.subscribers += 1
+    outages = tail.outages
     try:
         yield ServerSentEvent(retry=settings.stream_retry_ms).encode()
+        last_write = time.monotonic()
+        while cursor is None:  # the database was away when the stream opened
+            head = await _from_database(tail, store.head)
+            if not isinstance(head, _Away):
+                head_position = head.position if head else 0
+                cursor = head_position if start is None or start > head_position else start
+                outages = tail.outages
+            elif tail.closing:
+                return
+            elif time.monotonic() - last_write + tail.tick_seconds >= settings.stream_ping_seconds:
+                yield PING
+                last_write = time.monotonic()
+            else:
+                await tail.wait_tick()
         last_id_sent, last_id_time = cursor, time.monotonic()
-        last_write = last_id_time
-        while not tail.closing:
+        while not tail.closing and tail.outages == outages:
             frame = tail.frame_after(cursor) if matches is None else None
             if frame is not None:  # at the head, unfiltered: the read's bytes as they are
                 cursor, joined = frame
@@ -87,8 +114,13 @@ async def subscription(
                 continue
             messages = tail.after(cursor, PAGE)
             from_database = messages is None
+            away = False
             if messages is None:  # behind the tail's buffer: page from the database
-                rows = await run_in_threadpool(store.rows_after, cursor, PAGE)
+                rows = await _from_database(tail, store.rows_after, cursor, PAGE)
+                if isinstance(rows, _Away):
+                    if tail.outages != outages:
+                        break  # open when the database went away: end; the client resumes
+                    rows, away = [], True  # opened during the outage: wait for its end
                 messages = [Message(row, encode(row)) for row in rows]
             if messages:
                 chosen = messages if matches is None else [m for m in messages if matches(m.row)]
@@ -113,9 +145,26 @@ async def subscription(
                 yield PING
                 last_write = time.monotonic()
                 continue
-            await tail.wait_beyond(cursor)
+            await (tail.wait_tick() if away else tail.wait_beyond(cursor))
     finally:
         tail.subscribers -= 1
+
+
+class _Away:
+    """What `_from_database` answers when the database did not."""
+
+
+_AWAY = _Away()
+
+
+async def _from_database(tail: Tail, read: Callable[..., T], *args: object) -> T | _Away:
+    try:
+        answer = await run_in_threadpool(read, *args)
+    except SQLAlchemyError:
+        tail.database_failed()
+        return _AWAY
+    tail.database_answered()
+    return answer
 
 
 @router.get(
@@ -139,6 +188,10 @@ async def stream(
         str | None, Query(description="The read key, for EventSource clients that cannot send headers")
     ] = None,
     last_event_id: Annotated[str | None, Header(description="Resume after this position")] = None,
+    format: Annotated[
+        Literal["cloudevents"] | None,
+        Query(description="`cloudevents`: each `data:` is the event as a CloudEvent (docs/api.md §13)"),
+    ] = None,
 ) -> WatchedEventSource:
     keys: ApiKeys = request.app.state.api_keys
     # The token was taken out of the query string before anything could log it (service/logs.py).
@@ -149,15 +202,25 @@ async def stream(
     tail: Tail = request.app.state.tail
     settings: Settings = request.app.state.settings
 
-    head = await run_in_threadpool(store.head)
-    head_position = head.position if head else 0
     start = start_after(last_event_id, after)
-    cursor = head_position if start is None or start > head_position else start
+    cursor: int | None
+    try:
+        head = await run_in_threadpool(store.head)
+    except SQLAlchemyError:
+        # Never a 503 here: EventSource gives up for good on an error answer. The stream
+        # opens and waits for the database; the tail's buffer may already serve it.
+        tail.database_failed()
+        cursor = start if start is not None and start <= tail.head else None
+    else:
+        head_position = head.position if head else 0
+        cursor = head_position if start is None or start > head_position else start
     limits: StreamLimits = request.app.state.stream_limits
     client = client_of_request(request, keys)  # a valid key, else the address
+    found = subscription(store, tail, cursor, matcher(type or (), subject or ()), settings, start)
+    messages = as_cloudevents(found, interop.naming(request)) if format == "cloudevents" else found
     limits.enter(client)  # last: nothing after it can fail before the stream runs
     return WatchedEventSource(
-        subscription(store, tail, cursor, matcher(type or (), subject or ()), settings),
+        messages,
         watch=request.app.state.send_watch,  # times the sends: no timer per send
         on_close=lambda: limits.leave(client),
         ping=0,  # `subscription` pings

@@ -5,6 +5,10 @@ database connection; a subscriber that is behind pages from the database
 itself until it reaches the buffer. The tail reads when woken (NOTIFY from
 any process, or an append in this one) and, as a fallback that delays but
 never loses, every `poll_seconds`.
+
+When a read fails the database is taken to be away: the streams open then are ended
+cleanly (as at shutdown: their clients reconnect with Last-Event-ID, perhaps to a
+process that still reaches the database), and the tail keeps trying every poll.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.exc import SQLAlchemyError
 
 from events.store import EventStore, Row
 
@@ -59,6 +64,9 @@ class Tail:
         self.frame: tuple[int, int, bytes] = (0, 0, b"")  # (after, up to, bytes)
         self.subscribers = 0
         self.closing = False  # set at shutdown: subscribers end their streams cleanly
+        self.available = True  # the last read of the database succeeded
+        # Times the database went away: a stream open across a change of it ends.
+        self.outages = 0
         self._wake = asyncio.Event()
         self._advanced = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -75,6 +83,7 @@ class Tail:
     def start_without_head(self) -> None:
         """Start with an unknown head (the database is away); the first read catches up."""
         self._loop = asyncio.get_running_loop()
+        self.available = False
         self._start_tasks()
 
     def _start_tasks(self) -> None:
@@ -96,6 +105,19 @@ class Tail:
         """Wake every subscriber with `closing` set, so that each ends its response."""
         self.closing = True
         self._advanced.set()
+
+    def database_failed(self) -> None:
+        """A read failed (the tail's, or a subscriber's own): the streams open now end."""
+        if self.available:
+            self.available = False
+            self.outages += 1
+            logger.warning("the database is not answering; ending %d streams", self.subscribers)
+            self._wake_subscribers()
+
+    def database_answered(self) -> None:
+        if not self.available:
+            self.available = True
+            logger.info("the database answers again")
 
     def _wake_subscribers(self) -> None:
         advanced, self._advanced = self._advanced, asyncio.Event()
@@ -122,8 +144,14 @@ class Tail:
             self._wake.clear()
             try:
                 await self._fetch()
-            except Exception:  # the database may be away for a while; keep polling
-                logger.warning("tail reader could not read the log; retrying", exc_info=True)
+            except SQLAlchemyError:  # the database may be away for a while; keep polling
+                if self.available:
+                    logger.warning("tail reader could not read the log; retrying", exc_info=True)
+                self.database_failed()
+            except Exception:  # not the database's doing: say so, and keep polling
+                logger.exception("tail reader failed; retrying")
+            else:
+                self.database_answered()
 
     async def _fetch(self) -> None:
         while True:
@@ -160,3 +188,8 @@ class Tail:
         if self.head > cursor or self.closing:
             return
         await self._advanced.wait()
+
+    async def wait_tick(self) -> None:
+        """Return at the next tick (or fetch): for a subscriber waiting for the database."""
+        if not self.closing:
+            await self._advanced.wait()

@@ -59,10 +59,10 @@ class ServerProcess:
         try:
             wait_ready(self.url, self.process)
         except RuntimeError:
-            # Never left running: the fixture only stops the servers it got back, and a
-            # server still starting on a busy machine would go on taking its CPU.
+            # Never left running: a server that failed to start is in no fixture's list.
             self.process.kill()
             self.process.wait()
+            self._log.close()  # else its ResourceWarning fails whichever test comes next
             raise RuntimeError(f"server did not start: {self.log_path.read_text()}") from None
 
     def restart(self) -> None:
@@ -84,11 +84,12 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+            self._log.close()  # else its ResourceWarning fails whichever test comes next
         if close_log:
             self._log.close()
 
 
-def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 90) -> None:
+def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
