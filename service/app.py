@@ -40,6 +40,7 @@ from service.config import Settings, get_settings
 from service.group_commit import GroupCommit
 from service.listener import Listener
 from service.logs import StripAccessToken, install_app_logging, install_redaction
+from service.rate_limits import RateLimits, document_rate_limits, enforce_rate_limits
 from service.read_model import RebuildStatus
 from service.request_log import RequestLog
 from service.schemas import Health
@@ -145,14 +146,16 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
         lifespan=lifespan,
         docs_url=None,  # served by `web`, from assets shipped in the package rather than a CDN
         redoc_url=None,
-        # A query parameter an endpoint does not take is refused, never ignored.
-        dependencies=[Depends(refuse_unknown_parameters)],
+        # Budgets first, so that malformed requests are counted too; then a query parameter an
+        # endpoint does not take is refused, never ignored.
+        dependencies=[Depends(enforce_rate_limits), Depends(refuse_unknown_parameters)],
     )
     app.state.settings = settings
     app.state.api_keys = api_keys
     app.state.signing_key = signing_key
     app.state.rebuild = RebuildStatus()
     app.state.stream_limits = StreamLimits(settings.stream_max_per_client)
+    app.state.rate_limits = RateLimits(settings.rate_writes_per_minute, settings.rate_reads_per_minute)
     problems.install(app)
     app.include_router(stream.router)  # before /events/{event_id}, which would take "stream"
     app.include_router(api.router)
@@ -191,6 +194,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.update(submission.pop("$defs", {}))
     components["Submission"] = submission
+    document_rate_limits(schema)
     components["BatchSubmission"] = {
         "type": "object",
         "required": ["events"],

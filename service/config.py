@@ -47,7 +47,16 @@ class Settings(BaseSettings):
     stream_max_per_client: int = Field(
         default=0,
         ge=0,
-        description="Open streams per key (or address, without one) in each process; 0: no limit",
+        description="Open streams per valid key (else per address) in each process; 0: no limit",
+    )
+    # Request budgets per client (service/rate_limits.py); 0: off. Each process has its own.
+    rate_writes_per_minute: int = Field(
+        default=0, ge=0, description="POSTs per key (or address, without a valid one) a minute; 0: no limit"
+    )
+    rate_reads_per_minute: int = Field(
+        default=0,
+        ge=0,
+        description="Log pages, /state and /audit reads per key (or address) a minute; 0: no limit",
     )
     stream_buffer_events: int = Field(
         default=4096, ge=1, description="Recent events the tail reader keeps for subscribers at the head"

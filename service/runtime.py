@@ -32,7 +32,12 @@ async def debug_runtime(request: Request) -> dict[str, Any]:
             "pooled": pool.checkedin() if isinstance(pool, QueuePool) else None,
         },
         "tail": {"head": tail.head, "buffered": len(tail.buffer)},
-        "stalled_clients_disconnected": request.app.state.send_watch.disconnected,
+        "stalled_clients_disconnected": request.app.state.send_watch.dropped,
+        "limits": {
+            "slow_stream_clients_dropped": request.app.state.send_watch.dropped,
+            "streams_refused": request.app.state.stream_limits.refused,
+            "rate_limited": dict(request.app.state.rate_limits.refused),
+        },
         "listener": None
         if listener is None
         else {

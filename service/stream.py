@@ -26,7 +26,7 @@ from service.formats.cloudevents import as_cloudevents
 from service.logs import ACCESS_TOKEN
 from service.schemas import problems
 from service.send_watch import WatchedEventSource
-from service.stream_limits import StreamLimits, client_of
+from service.stream_limits import StreamLimits, client_of_request
 from service.strict_inputs import MAX_BIGINT
 from service.tail import Message, Tail, encode
 
@@ -215,7 +215,7 @@ async def stream(
         head_position = head.position if head else 0
         cursor = head_position if start is None or start > head_position else start
     limits: StreamLimits = request.app.state.stream_limits
-    client = client_of(key, request.client.host if request.client else None)
+    client = client_of_request(request, keys)  # a valid key, else the address
     found = subscription(store, tail, cursor, matcher(type or (), subject or ()), settings, start)
     messages = as_cloudevents(found, interop.naming(request)) if format == "cloudevents" else found
     limits.enter(client)  # last: nothing after it can fail before the stream runs

@@ -42,6 +42,21 @@ def test_streams_over_the_cap_are_refused_until_one_closes(
     second.close()
 
 
+def test_a_made_up_key_is_its_address(database_url: str, start_server: ServerFactory) -> None:
+    """Reads are open here, so any key is let in; only a valid one is a client of its own."""
+    server = start_server(database_url, {"TIMELINE_STREAM_MAX_PER_CLIENT": "1"})
+    url = server.url + "/events/stream"
+    with SSEClient(url) as by_address:
+        assert by_address.status == 200
+        refused = httpx.get(url, headers={"Authorization": "Bearer made-up"}, timeout=10)
+        assert refused.status_code == 429
+        assert httpx.get(url + "?access_token=made-up", timeout=10).status_code == 429
+        with SSEClient(url, headers=WRITE) as by_key:
+            assert by_key.status == 200
+        runtime = httpx.get(server.url + "/debug/runtime", headers=ADMIN, timeout=10).json()
+        assert runtime["limits"]["streams_refused"] == 2
+
+
 def test_the_counts_go_back_to_nothing() -> None:
     limits = StreamLimits(1)
     client = client_of("a key", "10.0.0.1")
