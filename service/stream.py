@@ -33,6 +33,7 @@ CHECKPOINT_EVERY_SECONDS = 1.0
 SHUTDOWN_GRACE_SECONDS = 2.0
 
 Matcher = Callable[[Row], bool]
+HTTP_WHITESPACE = " \t"  # RFC 9110 §5.6.3: OWS
 _POSITION = re.compile(r"[0-9]{1,18}")  # ASCII only: str.isdigit() also takes '²' and other scripts' digits
 
 
@@ -53,10 +54,14 @@ def matcher(types: Sequence[str], subjects: Sequence[str]) -> Matcher | None:
 
 
 def start_after(last_event_id: str | None, after: int | None) -> int | None:
-    """Last-Event-ID wins over `after`; a Last-Event-ID that is not a number is ignored."""
-    if last_event_id is not None and _POSITION.fullmatch(last_event_id.strip()):
-        return int(last_event_id.strip())
-    return after
+    """Last-Event-ID wins over `after`; a Last-Event-ID that is not a number is ignored.
+    Only HTTP's white space (space, tab) around the digits is allowed: `str.strip()` would
+    also take a no-break space, U+0085 or the separators U+001C-U+001F (which a latin-1
+    header can carry) and read `\xa05` as 5."""
+    if last_event_id is None:
+        return after
+    value = last_event_id.strip(HTTP_WHITESPACE)
+    return int(value) if _POSITION.fullmatch(value) else after
 
 
 def checkpoint(position: int) -> bytes:
