@@ -29,7 +29,8 @@ from service.group_commit import GroupCommit
 from service.listener import Listener
 from service.logs import StripAccessToken, install_app_logging, install_redaction
 from service.read_model import RebuildStatus
-from service.schemas import Health
+from service.schemas import PROBLEM_SCHEMAS, Health
+from service.schemas import problems as problem_responses
 from service.send_watch import SendWatch
 from service.stream_limits import StreamLimits
 from service.strict_inputs import refuse_unknown_parameters
@@ -145,7 +146,12 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
     install_redaction()
     install_app_logging(settings.log_level)
 
-    @app.get("/healthz", response_model=Health, responses={503: {"model": Health}}, tags=["operations"])
+    @app.get(
+        "/healthz",
+        response_model=Health,
+        responses={503: {"model": Health}, **problem_responses()},
+        tags=["operations"],
+    )
     async def healthz(request: Request) -> Response:
         store: EventStore = request.app.state.store
         try:
@@ -168,6 +174,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     submission = submission_json_schema(template)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.update(submission.pop("$defs", {}))
+    components.update(PROBLEM_SCHEMAS)
     components["Submission"] = submission
     components["BatchSubmission"] = {
         "type": "object",

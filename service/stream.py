@@ -16,12 +16,13 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sse_starlette import ServerSentEvent
+from starlette.responses import StreamingResponse
 
 from events.store import EventStore, Row
 from service.auth import ApiKeys, bearer_token
 from service.config import Settings
 from service.logs import ACCESS_TOKEN
-from service.schemas import problems
+from service.schemas import KEYED, problems
 from service.send_watch import WatchedEventSource
 from service.stream_limits import StreamLimits, client_of
 from service.strict_inputs import MAX_BIGINT
@@ -123,11 +124,31 @@ async def subscription(
         tail.subscribers -= 1
 
 
+class EventStreamDocs(StreamingResponse):
+    """Names the stream's media type for the OpenAPI document (instead of application/json);
+    the route answers a `WatchedEventSource` itself, so this class is never instantiated."""
+
+    media_type = "text/event-stream"
+
+
 @router.get(
     "/events/stream",
+    response_class=EventStreamDocs,
     responses={
-        200: {"content": {"text/event-stream": {}}, "description": "One message per event: id, event, data"},
-        **problems(401, 403, 422, 429),
+        200: {
+            "content": {
+                "text/event-stream": {
+                    "schema": {
+                        "type": "string",
+                        "description": "Server-Sent Events: `retry:` first, then per event `id:` "
+                        "(its position), `event:` (its type) and `data:` (the stored event's JSON); "
+                        "`id:`-only checkpoints; `: ping` comments when idle",
+                    }
+                }
+            },
+            "description": "The stream; it ends only when the client or the server closes it",
+        },
+        **problems(*KEYED, 429, 503),
     },
     summary="The live stream of events (Server-Sent Events)",
 )
