@@ -33,7 +33,10 @@ def export_lines(store: EventStore, after: int) -> Iterator[str]:
     dependencies=[Depends(require("read"))],
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"application/x-ndjson": {}}, "description": "One stored event a line"},
+        200: {
+            "content": {"application/x-ndjson": {}},
+            "description": "NDJSON: one stored event (the StoredEventOut shape) a line, in position order",
+        },
         **problems(*KEYED, 503),
     },
     summary="The log as NDJSON, streamed",

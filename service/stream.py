@@ -138,11 +138,23 @@ class EventStreamDocs(StreamingResponse):
         200: {
             "content": {
                 "text/event-stream": {
+                    # Before OpenAPI 3.2's itemSchema, an event stream's schema describes
+                    # each event: its fields as the SSE parser reads them.
                     "schema": {
-                        "type": "string",
-                        "description": "Server-Sent Events: `retry:` first, then per event `id:` "
-                        "(its position), `event:` (its type) and `data:` (the stored event's JSON); "
-                        "`id:`-only checkpoints; `: ping` comments when idle",
+                        "type": "object",
+                        "description": "One message: `retry:` alone first; then per event `id:` (its "
+                        "position), `event:` (its type) and `data:` (the stored event); `id:`-only "
+                        "checkpoints past filtered-out events; `: ping` comments when idle",
+                        "properties": {
+                            "id": {"type": "string", "pattern": "^[0-9]+$"},
+                            "event": {"type": "string"},
+                            "data": {
+                                "type": "string",
+                                "contentMediaType": "application/json",
+                                "contentSchema": {"$ref": "#/components/schemas/StoredEventOut"},
+                            },
+                            "retry": {"type": "integer", "minimum": 0},
+                        },
                     }
                 }
             },
