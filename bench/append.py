@@ -44,9 +44,8 @@ from bench.common import (
     server,
 )
 from bench.contenders import EventsourcingSaves, RowCopy, StoreRows, plain_table
-from events import store as store_module
-from events.database import make_engine
 from events.drafts import draft_from_json
+from events.recorders import make_engine
 from service.wiring import build_store
 
 BATCH = 100
@@ -152,7 +151,6 @@ def profile(base_url: str | None, rounds: int) -> tuple[float, list[tuple[str, f
         labels = {
             "MerkleNodes": "Merkle tree hook: leaves, subtrees, their insert",
             "StateRows": "read-model hook: state rows, corrections' effects",
-            "PostgresNotify": "NOTIFY hook",
         }
         store._append_locked = timed(  # type: ignore[method-assign]
             "lock, head and the batch's lookups; rules, hash chain and sealing", store._append_locked
@@ -160,15 +158,18 @@ def profile(base_url: str | None, rounds: int) -> tuple[float, list[tuple[str, f
         store.hooks = [timed(labels.get(type(h).__name__, type(h).__name__), h) for h in store.hooks]
         log = envelopes(rounds * BATCH, seed=2)
         batches = [[draft_from_json(e) for e in log[i * BATCH : (i + 1) * BATCH]] for i in range(rounds)]
-        original_insert = store_module.bulk_insert  # type: ignore[attr-defined]
-        store_module.bulk_insert = timed("inserting the events", original_insert)  # type: ignore[attr-defined]
+        recorder = store.recorder
+        original_insert = recorder.insert_events
+        recorder.insert_events = timed(  # type: ignore[method-assign]
+            "inserting the events (and, on PostgreSQL, the NOTIFY)", original_insert
+        )
         try:
             began = time.perf_counter()
             for batch in batches:
                 store.append(batch)
             whole = time.perf_counter() - began
         finally:
-            store_module.bulk_insert = original_insert  # type: ignore[attr-defined]
+            recorder.insert_events = original_insert  # type: ignore[method-assign]
         engine.dispose()
     count = rounds * BATCH
     parts = [(label, seconds / count) for label, seconds in spent.items()]

@@ -35,7 +35,7 @@ from bench.asof_log import (
     tracks,
 )
 from bench.common import ROOT, backend_name, free_port, fresh_database, p50_p99_ms, record, server
-from events.database import make_engine
+from events.recorders import make_engine
 from events.store import EventStore
 from events.tables import events as events_table
 from service.read_model import rebuild_read_model

@@ -25,9 +25,9 @@ from typing import Any
 import httpx2 as httpx
 
 from bench.common import ROOT, backend_name, free_port, fresh_database, p50_p99_ms, record, server
-from events.database import make_engine
 from events.drafts import draft_from_json
 from events.merkle_store import MerkleNodes
+from events.recorders import make_engine, recorder_of
 from events.store import EventStore
 from service.wiring import build_store
 
@@ -95,8 +95,8 @@ def tree_cost(base_url: str | None, events: int) -> tuple[float, float]:
         with_tree, without_tree = make_engine(with_url), make_engine(without_url)
         # The tree hook alone: build_store adds the read model and NOTIFY too.
         stores = {
-            "with": EventStore(with_tree, hooks=[MerkleNodes()]),
-            "without": EventStore(without_tree, hooks=[]),
+            "with": EventStore(recorder_of(with_tree), hooks=[MerkleNodes()]),
+            "without": EventStore(recorder_of(without_tree), hooks=[]),
         }
         spent = {"with": 0.0, "without": 0.0}
         for start in range(0, events, 100):

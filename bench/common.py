@@ -19,7 +19,7 @@ import httpx2 as httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from events.database import normalise_url
+from events.recorders import normalise_url
 from service.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,7 +14,8 @@ from sqlalchemy import Engine, MetaData, bindparam, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql.elements import quoted_name
 
-from events.database import bulk_insert, mark, write_transaction
+from events.recorders import mark, recorder_of
+from events.recorders.sql import write_transaction
 from events.tables import events as events_table
 from events.tables import merkle_nodes
 from projections.sql.recorder import ROW_COLUMNS, Slots, insert_slots, slots_of_rows
@@ -148,7 +149,9 @@ class RowCopy:
         with write_transaction(self.engine) as conn:
             for table, found in tables:
                 if found and self.bulk:
-                    bulk_insert(conn, table.name, list(found[0]), [tuple(row.values()) for row in found])
+                    recorder_of(conn).bulk_insert(
+                        conn, table.name, list(found[0]), [tuple(row.values()) for row in found]
+                    )
                 elif found:
                     conn.execute(insert(table), found)
             insert_slots(conn, rows.slots)

@@ -36,7 +36,7 @@ from bench.common import (
     record,
     server,
 )
-from events.database import make_engine
+from events.recorders import make_engine
 from service.cli import seed_path
 from service.wiring import build_store
 

@@ -7,28 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-from sqlalchemy import Connection
+from typing import Any
 
 from events.canonical import canonical
 from events.drafts import Draft
 from events.envelope import StoredEvent, content_text, seal_unsealed
 from events.errors import Conflict
-from events.lookups import (
-    CorrectionRow,
-    Rows,
-    Statement,
-    bodies_by_id,
-    bodies_statement,
-    corrections_around,
-    corrections_of,
-    corrections_statement,
-    correctors_by_target,
-    latest_versions,
-    run_together,
-    versions_of,
-    versions_statement,
-)
+from events.recorders.protocol import Answers, CorrectionRow, Questions, Recorder, correctors_by_target
 from events.rules import Known, corrected_by
 from events.types import SCHEMA_VERSION
 
@@ -41,50 +26,38 @@ class BatchView:
     question it did not foresee falls back to a statement of its own.
     """
 
-    conn: Connection
+    recorder: Recorder
+    txn: Any  # the recorder's append transaction
     pending: dict[str, StoredEvent] = field(default_factory=dict)
     versions: dict[str, int] = field(default_factory=dict)
     stored: dict[str, StoredEvent | None] = field(default_factory=dict)
     correctors: dict[str, list[CorrectionRow]] = field(default_factory=dict)
     pending_correctors: dict[str, list[CorrectionRow]] = field(default_factory=dict)
 
-    def prefetch(
-        self, drafts: Sequence[Draft], given_ids: Sequence[str], *, first: Sequence[Statement] = ()
-    ) -> list[Rows]:
-        """Every event the drafts name or re-send, who corrects what they correct, and the
-        versions of their subjects, in one round trip with the caller's `first` statements,
-        whose rows are returned."""
+    def begin(self, drafts: Sequence[Draft], given_ids: Sequence[str]) -> Answers:
+        """Take the append lock and read the head, with every event the drafts name or
+        re-send, who corrects what they correct, and the versions of their subjects: in one
+        round trip where the backend can."""
         named = {d.reference.event_id for d in drafts if d.reference is not None}
         named |= {d.supersedes for d in drafts if d.supersedes is not None}
         ids = (named | set(given_ids)) - self.stored.keys()
         corrected = {c for c in (corrected_by(d) for d in drafts) if c is not None} - self.correctors.keys()
         subjects = {d.subject for d in drafts if d.subject} - self.versions.keys()
-        statements = list(first)
-        if ids:
-            statements.append(bodies_statement(self.conn, ids))
+        answers = self.recorder.begin_append(self.txn, Questions(ids, corrected, subjects))
+        for event_id in ids:
+            body = answers.bodies.get(event_id)
+            self.stored[event_id] = StoredEvent.from_body(body) if body is not None else None
         if corrected:
-            statements.append(corrections_statement(self.conn, corrected))
-        if subjects or ids:  # and the subjects of the events named, which rejections take
-            statements.append(versions_statement(self.conn, subjects, ids))
-        found = run_together(self.conn, statements)
-        answers = iter(found[len(first) :])
-        if ids:
-            bodies: dict[str, str] = dict(next(answers))
-            for event_id in ids:
-                body = bodies.get(event_id)
-                self.stored[event_id] = StoredEvent.from_body(body) if body is not None else None
-        if corrected:
-            rows = corrections_of(next(answers))
-            self.correctors.update(correctors_by_target(rows, corrected))
+            self.correctors.update(correctors_by_target(answers.corrections, corrected))
         if subjects or ids:
             self.versions.update(dict.fromkeys(subjects, 0))
-            self.versions.update(versions_of(next(answers)))
-        return found[: len(first)]
+            self.versions.update(answers.versions)
+        return answers
 
     def fetch_stored(self, ids: set[str]) -> dict[str, StoredEvent]:
         """These events as stored, those that are (remembered for `find`)."""
         missing = ids - self.stored.keys()
-        found = bodies_by_id(self.conn, missing)
+        found = self.recorder.bodies_by_id(self.txn, missing)
         for event_id in missing:
             self.stored[event_id] = StoredEvent.from_body(found[event_id]) if event_id in found else None
         return {i: e for i in ids if (e := self.stored[i]) is not None}
@@ -100,15 +73,14 @@ class BatchView:
             found: list[CorrectionRow] = []
         else:
             if event_id not in self.correctors:
-                self.correctors.update(
-                    correctors_by_target(corrections_around(self.conn, [event_id]), [event_id])
-                )
+                rows = self.recorder.corrections_around(self.txn, [event_id])
+                self.correctors.update(correctors_by_target(rows, [event_id]))
             found = list(self.correctors[event_id])
         return found + self.pending_correctors.get(event_id, [])
 
     def version_of(self, subject: str) -> int:
         if subject not in self.versions:
-            self.versions.update(latest_versions(self.conn, [subject]))
+            self.versions.update(self.recorder.latest_versions(self.txn, [subject]))
         return self.versions[subject]
 
     def add(self, event: StoredEvent) -> None:
@@ -187,40 +159,4 @@ def build_event(
         prev_hash=prev_hash,
         hash=digest,
         body=body,
-    )
-
-
-EVENT_COLUMNS = (
-    "position",
-    "id",
-    "type",
-    "subject",
-    "version",
-    "occurred_from",
-    "occurred_until",
-    "recorded_at",
-    "supersedes",
-    "corrects",
-    "prev_hash",
-    "hash",
-    "body",
-)
-
-
-def row_of(event: StoredEvent) -> tuple[object, ...]:
-    """The events table's row, in EVENT_COLUMNS order."""
-    return (
-        event.position,
-        event.id,
-        event.type,
-        event.subject,
-        event.version,
-        event.occurred_from,
-        event.occurred_until,
-        event.recorded_at,
-        event.supersedes,
-        event.corrects,
-        event.prev_hash,
-        event.hash,
-        event.body,
     )

@@ -1,7 +1,7 @@
 """From a client's JSON object to a validated draft: everything checkable without the log.
 
 This runs before the append lock is taken, so that the work done while
-holding it stays small (ARCHITECTURE: the log).
+holding it stays small (docs/architecture.md, "One append").
 """
 
 from __future__ import annotations

@@ -4,33 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from events.canonical import canonical, canonical_object, canonical_scalar
 
 GENESIS_HASH = "0" * 64
-
-# The closed set of keys of a stored event, in the order the contract lists them.
-STORED_KEYS = (
-    "id",
-    "type",
-    "subject",
-    "occurred_at",
-    "occurred_precision",
-    "occurred_from",
-    "occurred_until",
-    "reported_at",
-    "source",
-    "data",
-    "supersedes",
-    "schema_version",
-    "position",
-    "version",
-    "recorded_at",
-    "prev_hash",
-    "hash",
-)
 
 
 @dataclass(frozen=True)
@@ -54,12 +33,12 @@ class StoredEvent:
     recorded_at: str
     prev_hash: str
     hash: str
-    body: str
+    body: str  # not a key: the JCS text of the others
 
     @classmethod
     def from_body(cls, body: str) -> StoredEvent:
-        fields = json.loads(body)
-        return cls(**{key: fields[key] for key in STORED_KEYS}, body=body)
+        members = json.loads(body)
+        return cls(**{key: members[key] for key in STORED_KEYS}, body=body)
 
     def as_dict(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in STORED_KEYS}
@@ -70,6 +49,12 @@ class StoredEvent:
         if self.type == "event.retracted":
             return str(self.data["target_event_id"])
         return self.supersedes
+
+
+# The closed set of keys of a stored event, in the order the contract lists them: the
+# fields above, defined once; the HTTP schema (service/schemas.py) and the events table's
+# row (events/recorders/sql.py) are derived from them.
+STORED_KEYS: tuple[str, ...] = tuple(f.name for f in fields(StoredEvent) if f.name != "body")
 
 
 def content_text(

@@ -5,7 +5,7 @@ The HTTP layer turns these into RFC 9457 problems; the CLI prints them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -100,16 +100,3 @@ class UnsupportedMediaType(TimelineError):
     status = 415
     title = "Unsupported media type"
     kind = "unsupported-media-type"
-
-
-@dataclass
-class ErrorList:
-    """Collects field errors so that one answer reports all of them."""
-
-    errors: list[FieldError] = field(default_factory=list)
-
-    def add(self, path: str, message: str) -> None:
-        self.errors.append(FieldError(path, message))
-
-    def __bool__(self) -> bool:
-        return bool(self.errors)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, and_, or_, select
 
 from events import merkle
-from events.database import bulk_insert
 from events.envelope import StoredEvent
+from events.recorders import recorder_of
 from events.tables import events as events_table
 from events.tables import merkle_nodes
 
@@ -38,7 +38,7 @@ def fetch_nodes(conn: Connection, nodes: Iterable[merkle.Node]) -> dict[merkle.N
 
 
 def insert_nodes(conn: Connection, nodes: dict[merkle.Node, bytes]) -> None:
-    bulk_insert(
+    recorder_of(conn).bulk_insert(
         conn, "merkle_nodes", ("level", "idx", "hash"), [(lv, ix, h) for (lv, ix), h in nodes.items()]
     )
 

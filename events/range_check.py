@@ -90,7 +90,7 @@ def first_bad_node(engine: Engine, rebuilt: Runs) -> int | None:
     its hash; the bounds are our integers, so the SQL needs no parameters)."""
     bad: list[int] = []
     with engine.connect() as conn:
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = conn.connection.cursor()
         for lv, (first, hashes) in rebuilt.items():
             if not hashes:
                 continue

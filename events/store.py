@@ -3,49 +3,39 @@
 An append takes the backend's write lock, reads the head, checks each event
 against the log (`events.rules`), stamps position, version, recorded_at and
 the hash chain, inserts, and runs the append hooks, all in one transaction.
-Later features (read models, notifications, Merkle nodes) join that
-transaction by registering an `AppendHook`, without touching this module.
+Later features (read models, Merkle nodes) join that transaction by
+registering an `AppendHook`, without touching this module. What touches
+storage (the lock, the reads, the insert, notifying other processes) is the
+recorder's (`events.recorders`), one per backend.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, or_, select, text
+from sqlalchemy import Engine
 
-from events.batch import EVENT_COLUMNS, BatchView, build_event, row_of, same_or_conflict
-from events.database import bulk_insert, is_sqlite, write_transaction
+from events.batch import BatchView, build_event, same_or_conflict
 from events.drafts import Draft
 from events.envelope import GENESIS_HASH, StoredEvent
 from events.errors import Conflict, InvalidInput, TimelineError
 from events.instants import ONE_MICROSECOND, format_instant, parse_instant
-from events.lookups import HEAD, Statement, bodies_by_id
+from events.recorders.protocol import Head, Recorder, Row, pages
 from events.rules import check_append
-from events.tables import events as events_table
 from events.types import RETRACTED
-
-# Any constant works; it only has to be the same for every process.
-APPEND_LOCK_KEY = 0x71AE11E  # "timeline"
 
 
 class AppendHook(Protocol):
-    """Runs inside the append transaction, after the new rows are inserted."""
+    """Runs inside the append transaction, after the new rows are inserted; `txn` is the
+    recorder's transaction (a SQLAlchemy Connection on the SQL backends)."""
 
-    def __call__(self, conn: Connection, appended: Sequence[StoredEvent]) -> None: ...
+    def __call__(self, txn: Any, appended: Sequence[StoredEvent], /) -> None: ...
 
 
 AfterCommit = Callable[[Sequence[StoredEvent]], None]
-
-
-@dataclass(frozen=True)
-class Head:
-    position: int
-    hash: str
-    recorded_at: str
 
 
 @dataclass(frozen=True)
@@ -55,39 +45,69 @@ class AppendResult:
 
 
 @dataclass(frozen=True)
-class Row:
-    """An event as the stream needs it: enough to filter, and its stored text."""
-
-    position: int
-    type: str
-    subject: str
-    body: str
-
-
-@dataclass(frozen=True)
 class Page:
     events: list[StoredEvent]
     next_after: int | None
 
 
+@dataclass
+class AtomicBatch:
+    """How a batch is written: all or nothing, sharing one recorded_at. The first refusal
+    fails it, at its index in the request (`indexed`) or as it is (a single event)."""
+
+    indexed: bool
+
+    def refuse(self, index: int, exc: TimelineError) -> None:
+        if self.indexed and "index" not in exc.extra:
+            raise exc.at_index(index, f"/events/{index}") from None
+        raise exc
+
+    def instant_after(self, recorded: datetime) -> datetime:
+        return recorded
+
+
+@dataclass
+class GroupCommit:
+    """How independent events gathered by group commit are written: in one transaction,
+    each answered as if alone. A refusal stops no other event, and each event keeps a
+    recorded_at of its own, as if appended one by one (only a batch shares one)."""
+
+    refusals: dict[int, TimelineError] = field(default_factory=dict)
+
+    def refuse(self, index: int, exc: TimelineError) -> None:
+        self.refusals[index] = exc
+
+    def instant_after(self, recorded: datetime) -> datetime:
+        return recorded + ONE_MICROSECOND
+
+
+WritePolicy = AtomicBatch | GroupCommit
+
+
 class EventStore:
     """The log. Build it with `service.wiring.build_store`, which gives it the hooks every
-    writer needs (the Merkle tree, the read model, the NOTIFY); `hooks` has no default, so
-    a store that leaves any of them behind (a benchmark's baseline, a test of an old
-    revision) says so where it is built."""
+    writer needs (the Merkle tree, the read model); `hooks` has no default, so a store that
+    leaves any of them behind (a benchmark's baseline, a test on the in-memory recorder)
+    says so where it is built. Storage is the recorder's (`events.recorders`)."""
 
     def __init__(
         self,
-        engine: Engine,
+        recorder: Recorder,
         *,
         hooks: Sequence[AppendHook],
         after_commit: Sequence[AfterCommit] = (),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.engine = engine
+        self.recorder = recorder
         self.hooks = list(hooks)
         self.after_commit = list(after_commit)
         self._clock = clock
+
+    @property
+    def engine(self) -> Engine:
+        """The SQL recorder's engine (the read model, audit and rebuild read through it)."""
+        engine: Engine = self.recorder.engine  # type: ignore[attr-defined]
+        return engine
 
     # -- writing -------------------------------------------------------------
 
@@ -95,74 +115,58 @@ class EventStore:
         """Append drafts atomically; an InvalidInput in the list fails the batch at its place.
 
         Events are checked one by one in order, so the answer is the first
-        failure, whatever its kind.
+        failure, whatever its kind (with its index in a batch).
         """
         if not items:
             raise InvalidInput("A batch holds 1 to 1,000 events.")
         if isinstance(items[0], InvalidInput) and items[0].claimed_id is None:
             raise items[0]
-        return self._write(items, batch)[0]
+        return self._write(items, AtomicBatch(indexed=batch))[0]
 
     def append_each(self, items: Sequence[Draft | InvalidInput]) -> list[AppendResult | TimelineError]:
         """Append independent events in one transaction: each gets the answer it would get
         alone (its result, or its error), and a refused one does not stop the others. For
         group commit; the items must carry distinct ids."""
-        refusals: dict[int, TimelineError] = {}
-        result, appended = self._write(items, False, refusals)
+        policy = GroupCommit()
+        result, appended = self._write(items, policy)
         new = {event.id for event in appended}
         answers = iter(result.events)
         found: list[AppendResult | TimelineError] = []
         for index in range(len(items)):
-            if index in refusals:
-                found.append(refusals[index])
+            if index in policy.refusals:
+                found.append(policy.refusals[index])
             else:
                 event = next(answers)
                 found.append(AppendResult([event], 1 if event.id in new else 0))
         return found
 
     def _write(
-        self,
-        items: Sequence[Draft | InvalidInput],
-        batch: bool,
-        refusals: dict[int, TimelineError] | None = None,
+        self, items: Sequence[Draft | InvalidInput], policy: WritePolicy
     ) -> tuple[AppendResult, list[StoredEvent]]:
-        with write_transaction(self.engine) as conn:
-            result, appended = self._append_locked(conn, items, batch, refusals)
+        with self.recorder.append_transaction() as txn:
+            result, appended = self._append_locked(txn, items, policy)
             if appended:
-                bulk_insert(conn, "events", EVENT_COLUMNS, [row_of(e) for e in appended])
+                self.recorder.insert_events(txn, appended)
                 for hook in self.hooks:
-                    hook(conn, appended)
+                    hook(txn, appended)
         if appended:
             for callback in self.after_commit:
                 callback(appended)
         return result, appended
 
-    @contextmanager
-    def locked(self) -> Iterator[Connection]:
+    def locked(self) -> Any:
         """A transaction holding the append lock: nothing is appended until it ends."""
-        with write_transaction(self.engine) as conn:
-            if not is_sqlite(self.engine):
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
-            yield conn
+        return self.recorder.locked()
 
     def _append_locked(
-        self,
-        conn: Connection,
-        items: Sequence[Draft | InvalidInput],
-        batch: bool,
-        refusals: dict[int, TimelineError] | None = None,
+        self, txn: Any, items: Sequence[Draft | InvalidInput], policy: WritePolicy
     ) -> tuple[AppendResult, list[StoredEvent]]:
         given = [d.id for d in items if isinstance(d, Draft) and d.id_given]
         given += [r.claimed_id for r in items if isinstance(r, InvalidInput) and r.claimed_id]
-        view = BatchView(conn)
-        # The append lock, the head and what the rules will ask: one round trip on PostgreSQL
-        # (SQLite took its lock at BEGIN IMMEDIATE).
-        first: list[Statement] = [(HEAD, ())]
-        if not is_sqlite(self.engine):
-            first.insert(0, ("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK_KEY,)))
-        head_rows = view.prefetch([d for d in items if isinstance(d, Draft)], given, first=first)[-1]
-        head = Head(*head_rows[0]) if head_rows else None
+        view = BatchView(self.recorder, txn)
+        head = view.begin([d for d in items if isinstance(d, Draft)], given).head
         now = self._clock()
+        # recorded_at never goes backwards along the log, even when the clock does.
         recorded = now if head is None else max(now, parse_instant(head.recorded_at) + ONE_MICROSECOND)
         recorded_at = format_instant(recorded)
         prev_hash = head.hash if head else GENESIS_HASH
@@ -185,18 +189,11 @@ class EventStore:
                     continue
                 subject, version = check_append(item, view, recorded)
             except TimelineError as exc:
-                if refusals is not None:
-                    refusals[index] = exc
-                    continue
-                if batch and "index" not in exc.extra:
-                    raise exc.at_index(index, f"/events/{index}") from None
-                raise
+                policy.refuse(index, exc)
+                continue
             position += 1
-            if refusals is not None and appended:
-                # Independent events committed together keep a recorded_at each, as if
-                # appended one by one: only a batch shares one (docs/api.md §1).
-                recorded += ONE_MICROSECOND
-                recorded_at = format_instant(recorded)
+            if appended and (following := policy.instant_after(recorded)) != recorded:
+                recorded, recorded_at = following, format_instant(following)
             event = build_event(item, subject, version, position, recorded_at, prev_hash)
             prev_hash = event.hash
             view.add(event)
@@ -207,57 +204,24 @@ class EventStore:
     # -- reading -------------------------------------------------------------
 
     def head(self) -> Head | None:
-        with self.engine.connect() as conn:
-            return self._head(conn)
-
-    @staticmethod
-    def _head(conn: Connection) -> Head | None:
-        row = conn.exec_driver_sql(HEAD).first()
-        return Head(*row) if row else None
+        return self.recorder.head()
 
     def get(self, event_id: str) -> StoredEvent | None:
-        with self.engine.connect() as conn:
-            body = bodies_by_id(conn, [event_id]).get(event_id)
+        body = self.recorder.body(event_id)
         return StoredEvent.from_body(body) if body is not None else None
 
     def cut_head(self, known_at: str | None) -> Head | None:
         """The last event recorded by known_at (the head when None)."""
-        with self.engine.connect() as conn:
-            if known_at is None:
-                return self._head(conn)
-            # recorded_at never decreases along the log, so the newest (recorded_at,
-            # position) at or before the instant is the cut: one probe of their index.
-            row = conn.execute(
-                select(events_table.c.position, events_table.c.hash, events_table.c.recorded_at)
-                .where(events_table.c.recorded_at <= known_at)
-                .order_by(events_table.c.recorded_at.desc(), events_table.c.position.desc())
-                .limit(1)
-            ).first()
-        return Head(row.position, row.hash, row.recorded_at) if row else None
+        return self.recorder.head() if known_at is None else self.recorder.head_at(known_at)
 
     def correctors(self, event_id: str, until: int | None = None) -> list[StoredEvent]:
         """The events that supersede or retract this one (up to a position), in log order."""
-        query = (
-            select(events_table.c.body)
-            .where(events_table.c.corrects == event_id)
-            .order_by(events_table.c.position)
-        )
-        if until is not None:
-            query = query.where(events_table.c.position <= until)
-        with self.engine.connect() as conn:
-            return [StoredEvent.from_body(body) for body in conn.execute(query).scalars()]
+        return [StoredEvent.from_body(body) for body in self.recorder.corrector_bodies(event_id, until)]
 
     def occurred_from_after(self, after: int, limit: int) -> list[tuple[int, str]]:
         """(position, occurred_from) of up to `limit` events after a position: the columns
         alone, so that a summary of valid time need not read the bodies."""
-        query = (
-            select(events_table.c.position, events_table.c.occurred_from)
-            .where(events_table.c.position > after)
-            .order_by(events_table.c.position)
-            .limit(limit)
-        )
-        with self.engine.connect() as conn:
-            return [(row.position, row.occurred_from) for row in conn.execute(query)]
+        return self.recorder.occurred_from_after(after, limit)
 
     def events_until(self, position: int) -> Iterator[StoredEvent]:
         """Every event up to a position, in log order, paged."""
@@ -281,72 +245,27 @@ class EventStore:
     ) -> Page:
         """Events after a position in log order, filtered, cut at known_at."""
         last = self.cut(known_at)
-        query = (
-            select(events_table.c.position, events_table.c.body)
-            .where(events_table.c.position > after, events_table.c.position <= last)
-            .order_by(events_table.c.position)
-            .limit(limit)
-        )
-        if types:
-            query = query.where(or_(*(_type_matches(t) for t in types)))
-        if subjects:
-            query = query.where(events_table.c.subject.in_(list(subjects)))
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        found = [StoredEvent.from_body(row.body) for row in rows]
-        more = len(rows) == limit and rows[-1].position < last
-        return Page(found, rows[-1].position if more else None)
+        rows = self.recorder.page(after, last, limit, types, subjects)
+        found = [StoredEvent.from_body(body) for _, body in rows]
+        more = len(rows) == limit and rows[-1][0] < last
+        return Page(found, rows[-1][0] if more else None)
 
     def rows_after(self, after: int, limit: int) -> list[Row]:
         """Up to `limit` events after a position, in one short transaction."""
-        query = (
-            select(events_table.c.position, events_table.c.type, events_table.c.subject, events_table.c.body)
-            .where(events_table.c.position > after)
-            .order_by(events_table.c.position)
-            .limit(limit)
-        )
-        with self.engine.connect() as conn:
-            return [Row(r.position, r.type, r.subject, r.body) for r in conn.execute(query)]
+        return self.recorder.rows_after(after, limit)
 
     def read_subject(self, subject: str, *, after_version: int = 0, limit: int = 100) -> Page:
-        query = (
-            select(events_table.c.version, events_table.c.body)
-            .where(events_table.c.subject == subject, events_table.c.version > after_version)
-            .order_by(events_table.c.version)
-            .limit(limit + 1)
-        )
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
+        rows = self.recorder.subject_page(subject, after_version, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
-        return Page([StoredEvent.from_body(row.body) for row in rows], rows[-1].version if more else None)
+        return Page([StoredEvent.from_body(body) for _, body in rows], rows[-1][0] if more else None)
 
     def iter_rows(
         self, *, after: int = 0, until: int | None = None, page_size: int = 1000
     ) -> Iterator[list[tuple[int, str]]]:
         """Pages of (position, body) after `after` (up to `until`), each read in its own
         short transaction."""
-        while True:
-            query = (
-                select(events_table.c.position, events_table.c.body)
-                .where(events_table.c.position > after)
-                .order_by(events_table.c.position)
-                .limit(page_size)
-            )
-            if until is not None:
-                query = query.where(events_table.c.position <= until)
-            with self.engine.connect() as conn:
-                rows = conn.execute(query).all()
-            if not rows:
-                return
-            yield [(row.position, row.body) for row in rows]
-            after = rows[-1].position
-
-
-def _type_matches(pattern: str):  # type: ignore[no-untyped-def]
-    if pattern.endswith("."):
-        return events_table.c.type.startswith(pattern, autoescape=True)
-    return events_table.c.type == pattern
+        return pages(self.recorder, after, until, page_size)
 
 
 __all__ = ["RETRACTED", "AppendHook", "AppendResult", "EventStore", "Head", "Page", "Row"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from events.database import make_engine
+from events.recorders import make_engine
 from events.tables import metadata
 from projections.sql import tables as _read_model_tables  # noqa: F401  (registers them on metadata)
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from projections.parts import PARTS
+
 # Values of an area or track compared as a whole, not as lists of items.
 SCALARS = ("status", "within")
 # The map of each part's areas or tracks, by the part's name.
-SCOPED = {"territory": "areas", "talks": "tracks"}
+SCOPED = {part.name: part.scopes for part in PARTS if part.scopes is not None}
 
 
 def list_changes(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> dict[str, list[Any]]:

@@ -12,10 +12,9 @@ from typing import Any
 
 from projections.facts import Fact
 from projections.history import area_history
+from projections.parts import NAMES
 from projections.state import World, render_diplomacy, render_talks, render_territory, world_at
 from projections.windows import NO_PAGE, NO_WINDOW, Page, Window, cut_shown, page_of
-
-PARTS = ("territory", "talks", "diplomacy")
 
 
 def _areas(world: World, as_of: str, area: str | None, page: Page) -> dict[str, Any]:
@@ -55,7 +54,7 @@ def state_parts(
     }
     if part is not None:
         return shaped[part]()
-    return {name: shaped[name]() for name in PARTS}
+    return {name: shaped[name]() for name in NAMES}
 
 
 def history(recorded: Sequence[Fact], area: str) -> list[dict[str, Any]]:

@@ -12,17 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from events.types import RETRACTED
 from projections.facts import Fact
-
-# The state part an event type belongs to (the fold's dispatch, by type prefix).
-PARTS = {"territory": "territory", "forces": "territory", "talks": "talks", "diplomacy": "diplomacy"}
+from projections.parts import part_of_type
 
 
 def part_of(type_name: str) -> str | None:
-    if type_name == RETRACTED:
-        return None
-    return PARTS.get(type_name.split(".")[0])
+    """The name of the part an event type is folded into (`projections.parts`)."""
+    part = part_of_type(type_name)
+    return part.name if part else None
 
 
 @dataclass(frozen=True)

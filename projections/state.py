@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from projections import diplomacy, talks, territory
 from projections.effect import counting, in_effect
 from projections.facts import Fact
+from projections.parts import DIPLOMACY, TALKS, TERRITORY, part_of_type
 
 
 @dataclass
@@ -22,14 +23,14 @@ def fold(ordered: Sequence[Fact]) -> World:
     """Apply each counting event to the part it belongs to; events come in rule order."""
     world = World()
     for fact in ordered:
-        part = fact.type.split(".")[0]
-        if part in ("territory", "forces"):
+        part = part_of_type(fact.type)
+        if part is TERRITORY:
             current = world.areas.get(fact.subject, territory.EMPTY_AREA)
             world.areas[fact.subject] = territory.apply(current, fact)
-        elif part == "talks":
+        elif part is TALKS:
             track = world.tracks.get(fact.subject, talks.EMPTY_TRACK)
             world.tracks[fact.subject] = talks.apply(track, fact)
-        elif part == "diplomacy":
+        elif part is DIPLOMACY:
             world.diplomacy = diplomacy.apply(world.diplomacy, fact)
     return world
 

@@ -17,8 +17,8 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import JSONResponse, Response
 
-from events.database import is_sqlite, make_engine
 from events.merkle_store import TreeReader
+from events.recorders import make_engine
 from events.signing import load_private_key
 from events.store import EventStore
 from events.types import submission_json_schema
@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
         send_watch = SendWatch(settings.stream_send_timeout_seconds)
         app.state.send_watch = send_watch
         store.after_commit.append(lambda _appended: tail.wake())  # this process's appends, at once
-        listener = None if is_sqlite(engine) else Listener(settings.database_url, tail.wake)
+        listener = Listener(settings.database_url, tail.wake) if store.recorder.notifies else None
         app.state.engine, app.state.store, app.state.tail, app.state.listener = engine, store, tail, listener
         app.state.group_commit = GroupCommit(store)
         app.state.shutdown = anyio.Event()

@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy import inspect
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from events.database import make_engine, normalise_url
 from events.errors import InvalidInput, TimelineError
 from events.merkle_store import TreeReader
+from events.recorders import make_engine, normalise_url, recorder_class
 from events.signing import load_private_key, load_public_key, sign_head
 from events.store import EventStore
 from events.verify import ChainVerifier
@@ -57,9 +56,9 @@ class CommandError(Exception):
 @contextmanager
 def _store(settings: Settings) -> Iterator[EventStore]:
     """The store on a migrated database; never creates a database by accident."""
-    url = make_url(normalise_url(settings.database_url))
-    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
-        raise CommandError(f"no database at {url.database}: run `timeline migrate` first")
+    missing = recorder_class(settings.database_url).missing_database(normalise_url(settings.database_url))
+    if missing is not None:
+        raise CommandError(f"no database at {missing}: run `timeline migrate` first")
     engine = make_engine(settings.database_url)
     try:
         try:
@@ -268,7 +267,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     with _store(_settings(args)) as store:
         bar = Progress(store.cut(None), "events")
         rebuilt = rebuild_read_model(
-            store, lambda done, total: bar.update(done, f"{done:,}/{total:,} events")
+            store, lambda done, total: bar.update(done, f"{done:,}/{total:,} events"), workers=args.workers
         )
         bar.finish(f"{rebuilt.events:,} events")
     print(

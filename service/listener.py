@@ -15,8 +15,8 @@ from collections.abc import Callable
 import psycopg
 from sqlalchemy.engine import make_url
 
-from events.database import normalise_url
 from events.notifications import CHANNEL
+from events.recorders import normalise_url
 
 logger = logging.getLogger("timeline.stream")
 

@@ -35,7 +35,7 @@ def migrate(url: str, revision: str = "head", progress: Progress | None = None) 
     upgrade(url, revision)
     if revision != "head":
         return
-    from events.database import make_engine
+    from events.recorders import make_engine
     from service.read_model import build_if_stale
     from service.wiring import build_store
 

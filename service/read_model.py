@@ -6,7 +6,6 @@ Shared by `timeline rebuild`, `timeline replay --check` and the admin routes.
 from __future__ import annotations
 
 import json
-import os
 import random
 import threading
 from collections.abc import Callable, Iterator
@@ -17,24 +16,22 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from events.database import is_sqlite, mark, write_transaction
 from events.instants import format_instant
+from events.recorders import mark, recorder_of
+from events.recorders.sql import write_transaction
 from events.store import EventStore
 from projections import reference
 from projections.facts import Fact, fact_of
+from projections.parts import NAMES, PARTS
 from projections.sql.rebuild import Progress, Rebuilt, rebuild
 from projections.sql.tables import STATE
 from service.state_query import Cut, answer_text
 
 
 def default_workers(store: EventStore) -> int:
-    """On PostgreSQL one per core, up to 4: each reads, computes and writes its pages (30,400
-    events/s with 2 on 2 cores against 24,900 with one, at 200,000 events). On SQLite one:
-    it has one writer, and shipping the computed pages to it cost more than computing them
-    in parallel saved (15,300 events/s with 2 workers against 25,900 in one process)."""
-    if is_sqlite(store.engine):
-        return 1
-    return max(1, min(os.cpu_count() or 1, 4))
+    """The backend's choice (`SqlRecorder.rebuild_workers`): one per core up to 4 on
+    PostgreSQL, one on SQLite."""
+    return recorder_of(store.engine).rebuild_workers()
 
 
 def rebuild_read_model(
@@ -55,7 +52,7 @@ def rebuild_read_model(
         progress,
         url=url,
         workers=default_workers(store) if workers is None else workers,
-        one_writer=is_sqlite(store.engine),
+        one_writer=recorder_of(store.engine).one_writer,
     )
 
 
@@ -117,11 +114,10 @@ class Difference:
 
 def _differences(as_of: str, position: int, fold: dict[str, Any], model: dict[str, Any]) -> list[Difference]:
     found = []
-    for part in ("territory", "talks", "diplomacy"):
-        if part == "diplomacy":
-            keyed = {"diplomacy": (fold[part], model[part])}
+    for part, group in ((p.name, p.scopes) for p in PARTS):
+        if group is None:
+            keyed = {part: (fold[part], model[part])}
         else:
-            group = "areas" if part == "territory" else "tracks"
             names = sorted(set(fold[part][group]) | set(model[part][group]))
             keyed = {
                 f"{part}/{group}/{n}": (fold[part][group].get(n), model[part][group].get(n)) for n in names
@@ -149,7 +145,7 @@ def replay_check(
     for done, (as_of, position) in enumerate(questions, 1):
         fold = reference.state_parts(facts[:position], as_of)
         answer = json.loads(answer_text(store, Cut(as_of, "", position, head)))
-        model = {part: answer[part] for part in ("territory", "talks", "diplomacy")}
+        model = {part: answer[part] for part in NAMES}
         if json.dumps(fold, sort_keys=True) != json.dumps(model, sort_keys=True):
             found += _differences(as_of, position, fold, model)
         progress(done, len(questions))

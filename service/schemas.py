@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from events.envelope import STORED_KEYS, StoredEvent
 
-class StoredEventOut(BaseModel):
-    """The stored event (docs/api.md §2): exactly these keys."""
+if TYPE_CHECKING:  # the model is built from StoredEvent below; mypy sees a plain model
 
-    id: str
-    type: str
-    subject: str
-    occurred_at: str
-    occurred_precision: Literal["year", "month", "day", "instant"]
-    occurred_from: str
-    occurred_until: str
-    reported_at: str | None
-    source: dict[str, Any]
-    data: dict[str, Any]
-    supersedes: str | None
-    schema_version: int
-    position: int
-    version: int
-    recorded_at: str
-    prev_hash: str
-    hash: str
+    class StoredEventOut(BaseModel): ...
+
+else:
+    # The stored event (docs/api.md §2): exactly the keys of `events.envelope.StoredEvent`,
+    # derived from it so that the shape is written once.
+    _HINTS = get_type_hints(StoredEvent)
+    _HINTS["occurred_precision"] = Literal["year", "month", "day", "instant"]
+    StoredEventOut = create_model(
+        "StoredEventOut",
+        __doc__="The stored event (docs/api.md §2): exactly these keys.",
+        **{key: (_HINTS[key], ...) for key in STORED_KEYS},
+    )
 
 
 class BatchOut(BaseModel):

@@ -21,10 +21,9 @@ from events.store import EventStore
 from projections import assemble, reference
 from projections.changes import state_changes
 from projections.facts import Fact, fact_of
+from projections.parts import NAMES
 from projections.sql import reader
 from projections.windows import NO_PAGE, NO_WINDOW, Page, Window
-
-PARTS = ("territory", "talks", "diplomacy")
 
 
 def query_instant(name: str, value: str | None) -> str | None:
@@ -125,7 +124,7 @@ def answer_text(store: EventStore, cut: Cut, question: Question = Question()) ->
         if question.part is not None:
             body = _part_text(conn, question.part, cut, question)
             return "{" + cut.head_text() + ("," + body[1:] if body != "{}" else "}")
-        parts = ",".join(f'"{name}":{_part_text(conn, name, cut, question)}' for name in PARTS)
+        parts = ",".join(f'"{name}":{_part_text(conn, name, cut, question)}' for name in NAMES)
     return "{" + cut.head_text() + "," + parts + "}"
 
 
@@ -207,8 +206,8 @@ def changes(
         before = {part: {k: v for k, v in before.items() if k not in keys}}
         after = {part: {k: v for k, v in after.items() if k not in keys}}
     else:
-        before = {name: before[name] for name in PARTS}
-        after = {name: after[name] for name in PARTS}
+        before = {name: before[name] for name in NAMES}
+        after = {name: after[name] for name in NAMES}
     found = state_changes(before, after)
     return cut.answer(
         **{"from": {"as_of": earlier.as_of, "known_at": earlier.known_at, "position": earlier.position}},

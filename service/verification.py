@@ -12,10 +12,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine
 
 from events import merkle
-from events.database import make_engine
 from events.envelope import GENESIS_HASH
 from events.merkle_store import TreeReader
 from events.range_check import TREE_MISMATCH, Failure, RangeCheck, check_range, first_bad_node
+from events.recorders import make_engine
 from events.signing import signature_valid
 from events.store import EventStore
 from service.ordered_pool import ordered_map

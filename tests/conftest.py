@@ -7,14 +7,21 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
 
-from events.database import make_engine
+from events.recorders import InMemoryRecorder, make_engine
 from events.store import EventStore
 from service.app import create_app
 from service.config import Settings
 from service.wiring import build_store
 from tests.databases import Databases, PostgresDatabases, SqliteDatabases, configured_url
 from tests.server import ServerProcess
+
+# The machines are shared and their load swings: a property test's timing says nothing
+# about its code, so no deadline and no "generation is slow" failure. What each
+# example checks is unchanged.
+settings.register_profile("shared-machine", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("shared-machine")
 
 WRITE_KEY = "test-write"
 ADMIN_KEY = "test-admin"
@@ -52,6 +59,13 @@ def store(database_url: str) -> Iterator[EventStore]:
     engine = make_engine(database_url)
     yield build_store(engine)
     engine.dispose()
+
+
+@pytest.fixture
+def memory_store() -> EventStore:
+    """The store's rules on the in-memory recorder: for tests that need no database (no
+    Merkle tree, no read model)."""
+    return EventStore(InMemoryRecorder(), hooks=[])
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from events.database import normalise_url
+from events.recorders import normalise_url
 from service.migrate import upgrade
 
 TEST_URL_VARIABLE = "TIMELINE_TEST_DATABASE_URL"

@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterator
 
 from sqlalchemy import Engine
 
-from events.database import make_engine, write_transaction
+from events.recorders import make_engine
+from events.recorders.sql import write_transaction
 from projections.sql.pages import page_contents
 from projections.sql.recorder import ItemRow, Slots, StateRow, insert_items, insert_rows, slots_of_rows
 from projections.sql.tables import ModelTables

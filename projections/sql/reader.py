@@ -13,21 +13,16 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from events.database import fetch_all, mark
+from events.recorders import mark, recorder_of
+from events.recorders.sql import fetch_all
 from projections import assemble
 from projections.assemble import EVERY_ONE, Selected
+from projections.parts import PARTS, TERRITORY
 from projections.sql.tables import ACTIVE, STATE, ModelTables
 from projections.windows import NO_PAGE, NO_WINDOW, Page, Window, page_of
 
 ITEM = "i.event_id, i.last_instant, i.item, i.control, i.within, i.starts, i.ends"
-KINDS = {
-    "territory": ("control_claimed", "within", "claim_denied", "assessed", "involvement_reported"),
-    "talks": (
-        "offer_made", "offer_rejected", "position_stated",
-        "proposal_made", "ceasefire_declared", "round_held",
-    ),
-    "diplomacy": ("statement_made", "meeting_held"),
-}  # fmt: skip
+KINDS = {part.name: part.kinds for part in PARTS}
 # How many areas or tracks one statement reads while a page is being filled, at most.
 PAGE_CHUNK = 200
 # Up to this many areas or tracks, a limit is applied in the statement, to each one.
@@ -101,7 +96,7 @@ def _every_one(
         f" JOIN {tables.items} i ON i.position = r.position"
     )
     limited = window.limit is not None and scopes is not None and len(scopes) <= MAX_LIMITED_SCOPES
-    if limited and conn.dialect.name == "postgresql":
+    if limited and recorder_of(conn).lateral_reads:
         assert scopes is not None
         return _latest_lateral(conn, tables, part, scopes, as_of, position, window)
     groups: list[Sequence[str] | None] = [[scope] for scope in scopes or ()] if limited else [scopes]
@@ -249,7 +244,7 @@ def _assembled(
     window: Window,
 ) -> dict[str, str | None]:
     rows = selected(conn, part, scopes, as_of, position, window)
-    if part == "territory":
+    if part == TERRITORY.name:
         return {scope: assemble.area(found, as_of) for scope, found in assemble.scoped(rows).items()}
     bounded = window.since is not None or window.until is not None
     kinds = present(conn, part, scopes, as_of, position) if bounded and position > 0 else set()

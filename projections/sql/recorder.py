@@ -7,24 +7,15 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection
 
-from events.database import bulk_insert, mark
 from events.envelope import StoredEvent
-from events.lookups import (
-    CorrectionRow,
-    Statement,
-    bodies_by_id,
-    corrections_around,
-    corrections_of,
-    corrections_statement,
-    correctors_by_target,
-    run_together,
-)
+from events.recorders import mark, recorder_of
+from events.recorders.protocol import CorrectionRow, correctors_by_target
 from events.types import RETRACTED
 from projections.assemble import EVERY_ONE
 from projections.effect_changes import Corrector, effect_changes
 from projections.facts import Fact, fact_of, fact_of_body
 from projections.selection import part_of, slots_of
-from projections.sql.tables import ACTIVE, STATE, ModelTables
+from projections.sql.tables import ACTIVE, ModelTables
 from projections.stored_items import stored_item
 
 StateRow = tuple[int, str, int, int | None, str, str, str, str]
@@ -44,12 +35,6 @@ ITEM_COLUMNS = (
 SlotKey = tuple[str, str, str, str]  # part, scope, kind, slot
 Slots = dict[SlotKey, tuple[str, int]]  # the earliest valid_from and position of the slot's rows
 SLOT_COLUMNS = ("part", "scope", "kind", "slot", "first_from", "first_position")
-
-
-def active_statement(conn: Connection) -> Statement:
-    # Driver SQL: it runs in every append, where SQLAlchemy's statement handling cost
-    # more than the query.
-    return f"SELECT active FROM read_models WHERE name = {mark(conn)}", (STATE,)
 
 
 def rows_of(fact: Fact, sys_from: int, sys_until: int | None = None) -> list[StateRow]:
@@ -94,17 +79,17 @@ def slots_of_rows(rows: Sequence[StateRow], into: Slots | None = None) -> Slots:
 
 
 def insert_rows(conn: Connection, rows: Sequence[StateRow], tables: ModelTables = ACTIVE) -> None:
-    bulk_insert(conn, tables.rows, ROW_COLUMNS, rows)
+    recorder_of(conn).bulk_insert(conn, tables.rows, ROW_COLUMNS, rows)
 
 
 def insert_items(conn: Connection, items: Sequence[ItemRow], tables: ModelTables = ACTIVE) -> None:
-    bulk_insert(conn, tables.items, ITEM_COLUMNS, items)
+    recorder_of(conn).bulk_insert(conn, tables.items, ITEM_COLUMNS, items)
 
 
 def load_slots(conn: Connection, slots: Slots, tables: ModelTables) -> None:
     """A rebuild's slots, each once, into its new tables (not indexed yet)."""
     rows = [(*key, first_from, first_position) for key, (first_from, first_position) in sorted(slots.items())]
-    bulk_insert(conn, tables.slots, SLOT_COLUMNS, rows)
+    recorder_of(conn).bulk_insert(conn, tables.slots, SLOT_COLUMNS, rows)
 
 
 def insert_slots(conn: Connection, slots: Slots, tables: ModelTables = ACTIVE) -> None:
@@ -145,7 +130,11 @@ class LogCorrections:
         # A question beyond what was read up front is a walk down a chain of corrections:
         # the chain below is read with it, so that the walk costs one statement, not one a
         # step (a chain of retractions of retractions is walked to its foot on each append).
-        rows = corrections_around(self.conn, targets, below=below) if around is None else around
+        rows = (
+            recorder_of(self.conn).corrections_around(self.conn, targets, below=below)
+            if around is None
+            else around
+        )
         for row in rows:
             self.targets.setdefault(row.id, row.corrects)
             self.positions[row.id] = row.position
@@ -217,7 +206,7 @@ def record(
 
 def _reopen(conn: Connection, event_id: str, at: int, tables: ModelTables) -> None:
     """An event back in effect: new rows from `at` (its item and slots are there already)."""
-    body = bodies_by_id(conn, [event_id])[event_id]
+    body = recorder_of(conn).bodies_by_id(conn, [event_id])[event_id]
     insert_rows(conn, rows_of(fact_of_body(body), at), tables)
 
 
@@ -236,9 +225,7 @@ class StateRows:
 
     def __call__(self, conn: Connection, appended: Sequence[StoredEvent]) -> None:
         targets = targets_of(appended)
-        around = (
-            corrections_of(run_together(conn, [corrections_statement(conn, targets)])[0]) if targets else []
-        )
+        around = recorder_of(conn).corrections_around(conn, targets) if targets else []
         record(conn, appended, around)
 
 

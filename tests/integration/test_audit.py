@@ -327,7 +327,7 @@ def test_the_cached_frontier_survives_a_rollback_and_another_writer(store: Event
         if failing["now"]:
             raise RuntimeError("a later hook failed")
 
-    ours = EventStore(store.engine, hooks=[MerkleNodes(), fail_after_the_tree])
+    ours = EventStore(store.recorder, hooks=[MerkleNodes(), fail_after_the_tree])
     other = build_store(store.engine)
     other.append([draft_from_json(statement(text="first"))])
     with pytest.raises(RuntimeError):

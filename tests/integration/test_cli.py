@@ -222,3 +222,12 @@ def test_verify_reads_standard_input(
     monkeypatch.setattr(sys, "stdin", io.StringIO(exported))
     code, out, _ = run(capsys, "verify", "-")
     assert code == 0 and json.loads(out)["count"] == 16
+
+
+def test_a_command_never_creates_an_sqlite_database_by_accident(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "typo.db"
+    code, _, err = run(capsys, "--database-url", f"sqlite:///{path}", "export")
+    assert code == 2 and f"no database at {path}: run `timeline migrate` first" in err
+    assert not path.exists()

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
 import migrations
-from events.database import make_engine
 from events.drafts import draft_from_json
+from events.recorders import make_engine
 from service.cli import seed_path
 from service.migrate import alembic_config, upgrade
 from service.wiring import build_store

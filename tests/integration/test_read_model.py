@@ -14,10 +14,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from events.database import make_engine
 from events.drafts import draft_from_json
 from events.errors import TimelineError
 from events.instants import ONE_MICROSECOND, format_instant, parse_day_or_date_time, parse_instant
+from events.recorders import make_engine
 from events.store import EventStore
 from projections.facts import fact_of
 from projections.windows import Page, Window

@@ -10,16 +10,16 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text, update
 
-from events.database import make_engine
 from events.drafts import draft_from_json
 from events.merkle_store import MerkleNodes
+from events.recorders import make_engine, recorder_of
 from events.store import EventStore
 from projections.sql import parallel
 from projections.sql import rebuild as rebuild_module
 from projections.sql.reader import ModelNotBuilt
 from projections.sql.rebuild import tables_in_use
 from projections.sql.tables import ModelTables, read_models
-from service import state_query
+from service import read_model, state_query
 from service.cli import main, seed_path
 from service.migrate import migrate, upgrade
 from service.read_model import is_stale, rebuild_read_model, replay_check
@@ -178,6 +178,24 @@ def test_the_cli_rebuilds_and_checks(database_url: str, capsys: pytest.CaptureFi
     assert "1 differences in 1 questions" in captured.err
 
 
+def test_the_cli_passes_its_workers_to_the_rebuild(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `timeline rebuild --workers` was once parsed, documented and ignored.
+    asked: list[int | None] = []
+    real = read_model.rebuild_read_model
+
+    def spy(store: EventStore, progress: Any = None, workers: int | None = None) -> Any:
+        asked.append(workers)
+        return real(store, progress or (lambda done, total: None), workers=1)
+
+    monkeypatch.setattr(read_model, "rebuild_read_model", spy)
+    assert main(["--database-url", database_url, "import", "--seed"]) == 0
+    assert main(["--database-url", database_url, "rebuild", "--workers", "3"]) == 0
+    assert main(["--database-url", database_url, "rebuild"]) == 0
+    assert asked == [3, None]  # None: the backend's default
+
+
 def test_the_admin_route_rebuilds(client: TestClient) -> None:
     assert client.post("/events", json=claim("a-north"), headers=WRITE).status_code == 201
     assert client.post("/admin/rebuild", headers=WRITE).status_code == 403
@@ -201,7 +219,7 @@ def test_migrating_a_log_builds_its_model(databases: Databases) -> None:
     engine = make_engine(url)
     try:
         # Before the read model existed: the store of revision 0002 had no state hook.
-        load_seed(EventStore(engine, hooks=[MerkleNodes()]))
+        load_seed(EventStore(recorder_of(engine), hooks=[MerkleNodes()]))
         upgrade(url)  # the schema alone: the model is marked stale, and refuses to answer
         store = build_store(engine)
         assert is_stale(store)

@@ -8,8 +8,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from events.database import make_engine, normalise_url
 from events.drafts import draft_from_json
+from events.recorders import make_engine, normalise_url
 from events.store import EventStore
 from events.tables import metadata
 from service.migrate import downgrade, upgrade

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from events.database import make_engine
+from events.recorders import make_engine
 from service.app import create_app
 from service.wiring import build_store
 from tests.conftest import WRITE, make_settings

@@ -14,7 +14,7 @@ import httpx2 as httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from events.database import normalise_url
+from events.recorders import normalise_url
 from tests.conftest import ADMIN, WRITE, ServerFactory
 from tests.factories import offer, statement
 from tests.server import ServerProcess

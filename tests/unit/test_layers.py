@@ -91,3 +91,21 @@ def test_only_the_service_speaks_http() -> None:
                 assert imported.split(".")[0] not in {"fastapi", "starlette", "sse_starlette"}, (
                     f"{name} imports {imported}"
                 )
+
+
+# What gives a backend away: naming one, asking which one a connection is, or reaching
+# past SQLAlchemy to the driver. Only the recorders (and the listener, which is
+# PostgreSQL's LISTEN itself) may.
+BACKEND_MARKS = (".dialect.name", "get_backend_name(", "driver_connection", "psycopg", "sqlite3", "pg_")
+BACKEND_MODULES = ("events.recorders", "service.listener")
+
+
+def test_backend_differences_live_in_the_recorders_only() -> None:
+    for name, path in modules().items():
+        if name.startswith(BACKEND_MODULES):
+            continue
+        source = path.read_text()
+        for mark in BACKEND_MARKS:
+            assert mark not in source, (
+                f"{name} holds backend-specific code ({mark!r}): move it into its recorder"
+            )

@@ -13,7 +13,7 @@ from service.group_commit import GroupCommit
 from tests.factories import claim, retraction, statement
 
 
-def test_waiting_appends_are_committed_together_each_with_its_own_answer(store: EventStore) -> None:
+def test_waiting_appends_are_committed_together_each_with_its_own_answer(memory_store: EventStore) -> None:
     groups: list[int] = []
 
     def slow_first(conn: Any, appended: Any) -> None:
@@ -21,8 +21,8 @@ def test_waiting_appends_are_committed_together_each_with_its_own_answer(store: 
         if len(groups) == 1:
             time.sleep(0.3)  # the others queue meanwhile
 
-    store.hooks.append(slow_first)
-    group = GroupCommit(store)
+    memory_store.hooks.append(slow_first)
+    group = GroupCommit(memory_store)
     answers: dict[str, AppendResult | TimelineError] = {}
     groups_written_when_answered: dict[str, int] = {}
 
@@ -68,10 +68,10 @@ def test_waiting_appends_are_committed_together_each_with_its_own_answer(store: 
         "the single-event form, not /events/i"
     )
     assert isinstance(answers["not-json-shaped"], InvalidInput)
-    assert store.cut(None) == 6
+    assert memory_store.cut(None) == 6
 
 
-def test_a_failed_transaction_fails_its_whole_group_and_the_next_one_works(store: EventStore) -> None:
+def test_a_failed_transaction_fails_its_whole_group_and_the_next_one_works(memory_store: EventStore) -> None:
     failing = {"now": True}
 
     def fail_once(conn: Any, appended: Any) -> None:
@@ -79,8 +79,8 @@ def test_a_failed_transaction_fails_its_whole_group_and_the_next_one_works(store
             failing["now"] = False
             raise RuntimeError("the database went away")
 
-    store.hooks.append(fail_once)
-    group = GroupCommit(store)
+    memory_store.hooks.append(fail_once)
+    group = GroupCommit(memory_store)
     try:
         group.append(draft_from_json(statement(text="lost")))
     except RuntimeError:

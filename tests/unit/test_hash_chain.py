@@ -12,12 +12,12 @@ from events.store import EventStore
 from tests.factories import claim, statement
 
 
-def test_bodies_are_canonical_and_chained(store: EventStore) -> None:
+def test_bodies_are_canonical_and_chained(memory_store: EventStore) -> None:
     first = claim(
         occurred_at="2025-04-26T10:00:00.5+03:00",
         data_extra={"area_km2": 12.75, "note": 'é\n"quoted" \u2028'},
     )
-    result = store.append([draft_from_json(first), draft_from_json(statement())])
+    result = memory_store.append([draft_from_json(first), draft_from_json(statement())])
     previous = GENESIS_HASH
     for event in result.events:
         parsed = event.as_dict()
