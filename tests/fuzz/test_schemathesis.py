@@ -102,7 +102,7 @@ def test_every_phase_with_the_fixed_seed(
     database_url: str, start_server: ServerFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     seed = int(os.environ.get(SEED_VARIABLE) or FIXED_SEED)
-    fuzz(database_url, start_server, tmp_path, capsys, seed, "examples,coverage,fuzzing,stateful", 20)
+    fuzz(database_url, start_server, tmp_path, capsys, seed, "examples,coverage,fuzzing,stateful", 15)
 
 
 def test_fuzzing_and_stateful_with_a_random_seed(
