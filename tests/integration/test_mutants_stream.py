@@ -1,0 +1,422 @@
+"""The tail reader and one stream's loop, in this process (tests/integration/test_stream.py
+drives them through a real server): the buffer's edges, paging, checkpoints and pings, each
+case one a planted bug (a mutant) breaks (docs/testing.md, "Mutation testing")."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import pytest
+
+import service.stream
+import service.tail
+from events.drafts import draft_from_json
+from events.recorders import make_engine, recorder_of
+from events.store import EventStore, Row
+from service.config import Settings
+from service.stream import PING, checkpoint, matcher, start_after, subscription
+from service.tail import Message, Tail, encode
+from tests.factories import claim, statement
+
+T = TypeVar("T")
+RETRY = b"retry: 2000\r\n\r\n"
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coroutine)
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[EventStore]:
+    engine = make_engine(database_url)
+    yield EventStore(recorder_of(engine), hooks=[], clock=lambda: datetime(2025, 5, 1, tzinfo=UTC))
+    engine.dispose()
+
+
+def fill(store: EventStore, count: int, make: Any = statement) -> None:
+    store.append([draft_from_json(make()) for _ in range(count)])
+
+
+def fetched(store: EventStore, buffer_events: int) -> Tail:
+    tail = Tail(store, poll_seconds=60, buffer_events=buffer_events)
+    run(tail._fetch())
+    return tail
+
+
+def positions(messages: list[Message] | None) -> list[int] | None:
+    return None if messages is None else [m.row.position for m in messages]
+
+
+# -- the tail's buffer ----------------------------------------------------------------
+
+
+def test_after_at_the_edges_of_the_buffer(store: EventStore) -> None:
+    fill(store, 6)
+    tail = fetched(store, 3)  # keeps 4, 5, 6
+    assert tail.head == 6 and positions(list(tail.buffer)) == [4, 5, 6]
+    assert positions(tail.after(1, 10)) is None  # two before the buffer
+    assert positions(tail.after(2, 10)) is None  # one before
+    assert positions(tail.after(3, 10)) == [4, 5, 6]  # at it: its first is the next
+    assert positions(tail.after(4, 10)) == [5, 6]  # inside
+    assert positions(tail.after(5, 10)) == [6]
+    assert tail.after(6, 10) == []  # at the head
+    assert tail.after(7, 10) == []  # past it
+    assert positions(tail.after(3, 2)) == [4, 5]  # the limit
+    assert positions(tail.after(4, 1)) == [5]
+
+
+def test_an_empty_buffer_reaches_nothing_behind_the_head(store: EventStore) -> None:
+    tail = Tail(store, poll_seconds=60, buffer_events=3)
+    tail.head = 2
+    assert tail.after(1, 10) is None
+    assert tail.after(0, 10) is None
+    assert tail.after(2, 10) == []
+
+
+def test_a_fetch_pages_until_a_short_page(store: EventStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service.tail, "FETCH_PAGE", 2)
+    fill(store, 5)
+    tail = fetched(store, 10)
+    assert tail.head == 5 and positions(list(tail.buffer)) == [1, 2, 3, 4, 5]
+    # the frame is the last read: after 4, up to 5
+    after, up_to, joined = tail.frame
+    assert (after, up_to) == (4, 5)
+    assert joined == tail.buffer[4].encoded
+    fill(store, 1)
+    run(tail._fetch())
+    assert tail.head == 6 and tail.frame[:2] == (5, 6)
+
+
+def test_a_fetch_of_exactly_full_pages_reads_to_the_head(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service.tail, "FETCH_PAGE", 2)
+    fill(store, 4)
+    tail = fetched(store, 10)
+    assert tail.head == 4 and tail.frame[:2] == (2, 4)
+    assert tail.frame[2] == tail.buffer[2].encoded + tail.buffer[3].encoded
+
+
+def test_frame_after(store: EventStore) -> None:
+    fill(store, 3)
+    tail = fetched(store, 10)
+    assert tail.frame_after(0) == (3, b"".join(m.encoded for m in tail.buffer))
+    assert tail.frame_after(1) is None
+    assert tail.frame_after(3) is None
+    empty = Tail(store, poll_seconds=60, buffer_events=3)
+    assert empty.frame_after(0) is None
+
+
+def test_encode_is_one_sse_message() -> None:
+    row = Row(7, "diplomacy.statement_made", "diplomacy", '{"a":1}')
+    assert encode(row) == b'id: 7\r\nevent: diplomacy.statement_made\r\ndata: {"a":1}\r\n\r\n'
+
+
+def test_start_reads_the_head_and_a_wake_reads_new_events(store: EventStore) -> None:
+    fill(store, 2)
+
+    async def scenario() -> tuple[int, int, int]:
+        tail = Tail(store, poll_seconds=60, buffer_events=10, tick_seconds=60)
+        await tail.start()
+        started_at = tail.head
+        fill(store, 2)
+        tail.wake()
+        for _ in range(200):
+            if tail.head == 4:
+                break
+            await asyncio.sleep(0.01)
+        waited = tail.head
+        await tail.wait_beyond(3)  # already past: returns at once
+        await tail.stop()
+        assert tail.closing
+        return started_at, waited, len(tail.buffer)
+
+    assert run(scenario()) == (2, 4, 2)
+
+
+def test_the_poll_reads_what_no_wake_announced(store: EventStore) -> None:
+    async def scenario() -> int:
+        tail = Tail(store, poll_seconds=0.05, buffer_events=10, tick_seconds=60)
+        tail.start_without_head()
+        fill(store, 3)
+        for _ in range(200):
+            if tail.head == 3:
+                break
+            await asyncio.sleep(0.01)
+        await tail.stop()
+        return tail.head
+
+    assert run(scenario()) == 3
+
+
+def test_a_coalesced_wake_reads_the_burst_in_one_frame(store: EventStore) -> None:
+    async def scenario() -> tuple[int, int, int]:
+        tail = Tail(store, poll_seconds=60, buffer_events=10, coalesce_seconds=0.2, tick_seconds=60)
+        await tail.start()
+        fill(store, 1)
+        tail.wake()
+        await asyncio.sleep(0.05)
+        fill(store, 2)  # lands within the coalescing pause
+        for _ in range(200):
+            if tail.head == 3:
+                break
+            await asyncio.sleep(0.01)
+        await tail.stop()
+        return tail.head, *tail.frame[:2]
+
+    assert run(scenario()) == (3, 0, 3)
+
+
+def test_waiters_are_woken_by_a_fetch_by_the_tick_and_by_closing(store: EventStore) -> None:
+    async def scenario() -> list[str]:
+        woken: list[str] = []
+        tail = Tail(store, poll_seconds=60, buffer_events=10, tick_seconds=0.05)
+        await tail.start()
+        await asyncio.wait_for(tail.wait_beyond(0), timeout=2)  # the tick
+        woken.append("tick")
+        waiter = asyncio.ensure_future(tail.wait_beyond(0))
+        await asyncio.sleep(0)
+        tail.close_streams()
+        await asyncio.wait_for(waiter, timeout=2)
+        woken.append("closing")
+        await tail.wait_beyond(0)  # closing: at once
+        await tail.stop()
+        return woken
+
+    assert run(scenario()) == ["tick", "closing"]
+
+
+def test_a_failing_read_is_retried_on_the_next_poll(store: EventStore) -> None:
+    calls: list[int] = []
+    real = store.rows_after
+
+    def flaky(after: int, limit: int) -> list[Row]:
+        calls.append(after)
+        if len(calls) == 1:
+            raise RuntimeError("the database is away")
+        return real(after, limit)
+
+    store.rows_after = flaky  # type: ignore[method-assign]
+    fill(store, 2)
+
+    async def scenario() -> int:
+        tail = Tail(store, poll_seconds=0.05, buffer_events=10, tick_seconds=60)
+        tail.start_without_head()
+        for _ in range(200):
+            if tail.head == 2:
+                break
+            await asyncio.sleep(0.01)
+        await tail.stop()
+        return tail.head
+
+    assert run(scenario()) == 2
+    assert len(calls) >= 2
+
+
+# -- one stream's loop ----------------------------------------------------------------
+
+
+def settings(**overrides: Any) -> Settings:
+    return Settings(database_url="sqlite://", **overrides)
+
+
+async def take(stream: AsyncIterator[bytes], count: int) -> list[bytes]:
+    return [await asyncio.wait_for(anext(stream), timeout=5) for _ in range(count)]
+
+
+def messages_of(store: EventStore, after: int, limit: int = 100) -> bytes:
+    return b"".join(encode(r) for r in store.rows_after(after, limit))
+
+
+def test_a_subscriber_at_the_head_gets_the_reads_bytes(store: EventStore) -> None:
+    fill(store, 3)
+    tail = fetched(store, 10)
+
+    async def scenario() -> list[bytes]:
+        stream = subscription(store, tail, 0, None, settings())
+        got = await take(stream, 2)
+        assert tail.subscribers == 1
+        tail.close_streams()
+        got += [m async for m in stream]
+        assert tail.subscribers == 0
+        return got
+
+    assert run(scenario()) == [RETRY, tail.frame[2]]
+
+
+def test_a_subscriber_behind_the_buffer_pages_from_the_database(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service.stream, "PAGE", 2)
+    monkeypatch.setattr(service.tail, "FETCH_PAGE", 2)
+    fill(store, 6)
+    tail = fetched(store, 2)  # keeps 5, 6; its last read (its frame) is 5-6
+
+    async def scenario() -> list[bytes]:
+        stream = subscription(store, tail, 0, None, settings())
+        got = await take(stream, 4)
+        tail.close_streams()
+        return got
+
+    got = run(scenario())
+    assert got == [RETRY, messages_of(store, 0, 2), messages_of(store, 2, 2), tail.frame[2]]
+    assert tail.frame[2] == messages_of(store, 4, 2)
+
+
+def test_a_subscriber_in_the_buffer_pages_from_it(store: EventStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service.stream, "PAGE", 2)
+    fill(store, 5)
+    tail = fetched(store, 10)
+    tail.store = None  # type: ignore[assignment]  # the buffer alone serves it
+
+    async def scenario() -> list[bytes]:
+        stream = subscription(store, tail, 1, None, settings())
+        got = await take(stream, 3)
+        tail.close_streams()
+        return got
+
+    assert run(scenario()) == [RETRY, messages_of(store, 1, 2), messages_of(store, 3, 2)]
+
+
+def test_a_filtered_subscriber_gets_a_checkpoint_past_what_it_skipped(store: EventStore) -> None:
+    fill(store, 2, statement)
+    fill(store, 2, claim)  # positions 3 and 4: filtered out
+    tail = fetched(store, 2)  # keeps 3, 4
+    wanted = matcher(["diplomacy."], [])
+
+    async def scenario() -> list[bytes]:
+        stream = subscription(store, tail, 0, wanted, settings())
+        got = await take(stream, 3)
+        tail.close_streams()
+        got += [m async for m in stream]
+        return got
+
+    # from the database: positions 1-2 sent, then the checkpoint at once past 3-4 it read
+    assert run(scenario()) == [RETRY, messages_of(store, 0, 2), checkpoint(4)]
+
+
+def test_a_filtered_subscriber_in_the_buffer_gets_its_checkpoint_when_idle(store: EventStore) -> None:
+    fill(store, 1, statement)
+    fill(store, 2, claim)
+    tail = fetched(store, 10)
+    wanted = matcher([], ["diplomacy"])
+
+    async def scenario() -> list[bytes]:
+        stream = subscription(store, tail, 0, wanted, settings())
+        got = await take(stream, 3)
+        tail.close_streams()
+        return got
+
+    assert run(scenario()) == [RETRY, messages_of(store, 0, 1), checkpoint(3)]
+
+
+def test_a_filtered_subscriber_that_skips_everything_gets_a_checkpoint(store: EventStore) -> None:
+    fill(store, 2, claim)
+    tail = fetched(store, 10)
+
+    async def scenario() -> list[bytes]:
+        stream = subscription(store, tail, 0, matcher(["talks."], []), settings())
+        got = await take(stream, 2)
+        tail.close_streams()
+        return got
+
+    assert run(scenario()) == [RETRY, checkpoint(2)]
+
+
+def test_an_idle_subscriber_pings_before_the_interval_runs_out(store: EventStore) -> None:
+    tail = Tail(store, poll_seconds=60, buffer_events=10, tick_seconds=0.3)
+
+    async def scenario() -> list[bytes]:
+        # 0.3 s ticks, a ping due every 0.5 s: waiting a tick from 0.3 s on would overshoot
+        stream = subscription(store, tail, 0, None, settings(stream_ping_seconds=0.5, stream_retry_ms=10))
+        loop = asyncio.get_running_loop()
+        ticker = loop.create_task(tick(tail))
+        started = loop.time()
+        got = await take(stream, 2)
+        elapsed = loop.time() - started
+        ticker.cancel()
+        tail.close_streams()
+        assert 0.15 <= elapsed < 0.45, elapsed
+        return got
+
+    assert run(scenario()) == [b"retry: 10\r\n\r\n", PING]
+
+
+async def tick(tail: Tail) -> None:
+    while True:
+        await asyncio.sleep(tail.tick_seconds / 3)
+        tail._wake_subscribers()
+
+
+def test_a_subscriber_that_is_not_idle_does_not_ping(store: EventStore) -> None:
+    tail = Tail(store, poll_seconds=60, buffer_events=10, tick_seconds=0.1)
+
+    async def scenario() -> list[bytes]:
+        stream = subscription(store, tail, 0, None, settings(stream_ping_seconds=5))
+        got = await take(stream, 1)
+        pending = asyncio.ensure_future(anext(stream))
+        await asyncio.sleep(0.3)
+        idle = not pending.done()
+        tail.close_streams()
+        with pytest.raises(StopAsyncIteration):
+            await asyncio.wait_for(pending, timeout=5)
+        assert idle
+        return got
+
+    assert run(scenario()) == [RETRY]
+
+
+# -- filters and the starting point ----------------------------------------------------
+
+
+def row(type_name: str, subject: str) -> Row:
+    return Row(1, type_name, subject, "{}")
+
+
+def test_matcher_or_within_and_between() -> None:
+    assert matcher([], []) is None
+    by_type = matcher(["talks.", "diplomacy.statement_made"], [])
+    assert by_type is not None
+    assert by_type(row("talks.offer_made", "ru-ua"))
+    assert by_type(row("diplomacy.statement_made", "diplomacy"))
+    assert not by_type(row("diplomacy.meeting_held", "diplomacy"))
+    assert not by_type(row("talks", "ru-ua"))  # a prefix matches what follows its dot
+    by_subject = matcher([], ["ru-ua", "diplomacy"])
+    assert by_subject is not None
+    assert by_subject(row("talks.offer_made", "ru-ua")) and by_subject(row("x.y", "diplomacy"))
+    assert not by_subject(row("talks.offer_made", "ru-kp"))
+    both = matcher(["talks."], ["ru-ua"])
+    assert both is not None
+    assert both(row("talks.offer_made", "ru-ua"))
+    assert not both(row("talks.offer_made", "ru-kp"))
+    assert not both(row("diplomacy.statement_made", "ru-ua"))
+    exact = matcher(["talks.offer_made"], [])
+    assert exact is not None and not exact(row("talks.offer_made_again", "ru-ua"))
+
+
+@pytest.mark.parametrize(
+    ("last_event_id", "after", "start"),
+    [
+        (None, None, None),
+        (None, 5, 5),
+        ("7", 5, 7),
+        (" 7 ", None, 7),
+        ("0", 5, 0),
+        ("x7", 5, 5),
+        ("²", 5, 5),
+        ("", 5, 5),
+        ("-1", 5, 5),
+        ("1" * 18, None, int("1" * 18)),
+        ("1" * 19, 5, 5),
+    ],
+)
+def test_start_after(last_event_id: str | None, after: int | None, start: int | None) -> None:
+    assert start_after(last_event_id, after) == start
+
+
+def test_checkpoint_and_ping_bytes() -> None:
+    assert checkpoint(12) == b"id: 12\r\n\r\n"
+    assert PING == b": ping\r\n\r\n"
