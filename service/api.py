@@ -17,6 +17,7 @@ from events.errors import FieldError, InvalidInput, NotFound
 from events.jsonio import parse_json_noting_form
 from events.store import AppendResult, EventStore
 from events.types import type_catalog
+from service import interop
 from service.auth import ApiKeys, bearer_token
 from service.group_commit import GroupCommit
 from service.requests import read_json_body
@@ -133,12 +134,15 @@ def in_batch_event(exc: InvalidInput) -> InvalidInput:
 )
 async def post_batch(request: Request, store: Store) -> Response:
     raw = await read_body(request)
+    names = interop.naming(request)
 
     def append() -> AppendResult:
         try:
             body, fast_form = parse_json_noting_form(raw)
         except InvalidInput as exc:
             raise in_batch_event(exc) from None
+        if interop.sends_batch(request):  # CloudEvents whose data are envelopes (docs/api.md §13)
+            return interop.append_batch(store, body, fast_form, names, MAX_BATCH)
         if not isinstance(body, dict) or set(body) != {"events"}:
             raise InvalidInput(
                 "A batch is an object with one key, `events`.",
@@ -153,6 +157,8 @@ async def post_batch(request: Request, store: Store) -> Response:
         return store.append(drafts_from_batch(items, fast_form_known=fast_form), batch=True)
 
     result = await run_in_threadpool(append)
+    if interop.wants_batch(request):
+        return interop.batch_response(request, result.events, 201 if result.stored else 200)
     return json_response('{"events":' + events_json(result.events) + "}", 201 if result.stored else 200)
 
 
@@ -164,6 +170,7 @@ async def post_batch(request: Request, store: Store) -> Response:
     summary="Read the log in position order",
 )
 def list_events(
+    request: Request,
     store: Store,
     after: Annotated[int, Query(ge=0, le=MAX_BIGINT, description="Start after this position")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -178,8 +185,12 @@ def list_events(
         subjects=subject or (),
         known_at=query_instant("known_at", known_at),
     )
+    if interop.wants_batch(request):  # Accept: application/cloudevents-batch+json (docs/api.md §13)
+        return interop.page_response(request, page)
     next_after = "null" if page.next_after is None else str(page.next_after)
-    return json_response('{"events":' + events_json(page.events) + ',"next_after":' + next_after + "}")
+    response = json_response('{"events":' + events_json(page.events) + ',"next_after":' + next_after + "}")
+    response.headers["Vary"] = "Accept"
+    return response
 
 
 @router.get(

@@ -22,7 +22,7 @@ from events.recorders import make_engine
 from events.signing import load_private_key
 from events.store import EventStore
 from events.types import submission_json_schema
-from service import admin_api, api, audit, problems, runtime, state_api, stream, web
+from service import admin_api, api, audit, export_api, interop, problems, runtime, state_api, stream, web
 from service.auth import ApiKeys
 from service.config import Settings, get_settings
 from service.group_commit import GroupCommit
@@ -142,6 +142,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
     app.include_router(state_api.router)
     app.include_router(runtime.router)
     app.include_router(admin_api.router)
+    app.include_router(export_api.router)
     web.install(app)
     install_redaction()
     install_app_logging(settings.log_level)
@@ -189,6 +190,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             }
         },
     }
+    interop.describe(schema)  # the CloudEvents forms (docs/api.md §13)
     app.openapi_schema = schema
     return schema
 

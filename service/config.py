@@ -53,6 +53,19 @@ class Settings(BaseSettings):
         default=4096, ge=1, description="Recent events the tail reader keeps for subscribers at the head"
     )
 
+    # CloudEvents (docs/api.md §13): what this log calls itself, and the prefix of its types.
+    cloudevents_source: str = Field(
+        default="urn:timeline:events",
+        min_length=1,
+        pattern=r"^[^\s]+$",
+        description="The CloudEvents `source` of every event: a URI-reference naming this log",
+    )
+    cloudevents_type_prefix: str = Field(
+        default="timeline.",
+        pattern=r"^[^\s]*$",
+        description="Put before the event type in a CloudEvent's `type` (reverse DNS recommended)",
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Annotated
+from collections.abc import AsyncGenerator, Callable, Sequence
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -19,8 +19,10 @@ from sse_starlette import ServerSentEvent
 from starlette.responses import StreamingResponse
 
 from events.store import EventStore, Row
+from service import interop
 from service.auth import ApiKeys, bearer_token
 from service.config import Settings
+from service.formats.cloudevents import as_cloudevents
 from service.logs import ACCESS_TOKEN
 from service.schemas import KEYED, problems
 from service.send_watch import WatchedEventSource
@@ -75,7 +77,7 @@ PING = ServerSentEvent(comment="ping").encode()
 
 async def subscription(
     store: EventStore, tail: Tail, cursor: int, matches: Matcher | None, settings: Settings
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """The messages of one stream. It pings when idle itself, on the tail's ticks, rather
     than with sse-starlette's ping task: a task and a timer less per subscriber."""
     tail.subscribers += 1
@@ -177,6 +179,10 @@ async def stream(
         str | None, Query(description="The read key, for EventSource clients that cannot send headers")
     ] = None,
     last_event_id: Annotated[str | None, Header(description="Resume after this position")] = None,
+    format: Annotated[
+        Literal["cloudevents"] | None,
+        Query(description="`cloudevents`: each `data:` is the event as a CloudEvent (docs/api.md §13)"),
+    ] = None,
 ) -> WatchedEventSource:
     keys: ApiKeys = request.app.state.api_keys
     # The token was taken out of the query string before anything could log it (service/logs.py).
@@ -193,9 +199,11 @@ async def stream(
     cursor = head_position if start is None or start > head_position else start
     limits: StreamLimits = request.app.state.stream_limits
     client = client_of(key, request.client.host if request.client else None)
+    found = subscription(store, tail, cursor, matcher(type or (), subject or ()), settings)
+    messages = as_cloudevents(found, interop.naming(request)) if format == "cloudevents" else found
     limits.enter(client)  # last: nothing after it can fail before the stream runs
     return WatchedEventSource(
-        subscription(store, tail, cursor, matcher(type or (), subject or ()), settings),
+        messages,
         watch=request.app.state.send_watch,  # times the sends: no timer per send
         on_close=lambda: limits.leave(client),
         ping=0,  # `subscription` pings
