@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse
 from events.errors import Conflict
 from service.api import Store, require
 from service.read_model import RebuildStatus
-from service.schemas import problems
+from service.schemas import KEYED, problems
 
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require("admin"))])
 
@@ -23,7 +23,7 @@ def _status(request: Request) -> RebuildStatus:
 @router.post(
     "/rebuild",
     status_code=202,
-    responses=problems(401, 403, 409),
+    responses=problems(*KEYED, 409),
     summary="Rebuild the read model from the log while appends go on (admin)",
 )
 def start_rebuild(request: Request, store: Store) -> JSONResponse:
@@ -33,6 +33,6 @@ def start_rebuild(request: Request, store: Store) -> JSONResponse:
     return JSONResponse(status.as_dict(), status_code=202, headers={"Location": "/admin/rebuild"})
 
 
-@router.get("/rebuild", responses=problems(401, 403), summary="This process's last rebuild (admin)")
+@router.get("/rebuild", responses=problems(*KEYED), summary="This process's last rebuild (admin)")
 def rebuild_status(request: Request) -> dict[str, Any]:
     return _status(request).as_dict()

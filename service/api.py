@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any
@@ -21,6 +22,7 @@ from service.auth import ApiKeys, bearer_token
 from service.group_commit import GroupCommit
 from service.requests import read_json_body
 from service.schemas import (
+    KEYED,
     BatchOut,
     CorrectionsOut,
     DaysOut,
@@ -86,7 +88,7 @@ def submission_body(schema: str) -> dict[str, Any]:
     dependencies=[Depends(require("write"))],
     responses={
         200: {"model": StoredEventOut, "description": "Already stored (idempotent retry)"},
-        **problems(401, 403, 408, 409, 413, 415, 422),
+        **problems(*KEYED, 408, 409, 413, 415, 422, 503),
     },
     openapi_extra=submission_body("Submission"),
     summary="Append one event",
@@ -106,6 +108,20 @@ async def post_event(request: Request, store: Store) -> Response:
     return json_response(result.events[0].body, 201 if result.stored else 200)
 
 
+_IN_EVENT = re.compile(r"/events/([0-9]+)(?:/|$)")
+
+
+def in_batch_event(exc: InvalidInput) -> InvalidInput:
+    """A strict-input refusal of a batch body (found while parsing, before any event is
+    checked) names the first event it lies in as `index`, as every other refusal of a batch
+    does; one outside the events (the batch's own keys, broken JSON) names none."""
+    found = [_IN_EVENT.match(error.path) for error in exc.errors]
+    if not exc.errors or "index" in exc.extra or not all(found):
+        return exc
+    exc.extra["index"] = min(int(match.group(1)) for match in found if match)
+    return exc
+
+
 @router.post(
     "/events/batch",
     status_code=201,
@@ -113,7 +129,7 @@ async def post_event(request: Request, store: Store) -> Response:
     dependencies=[Depends(require("write"))],
     responses={
         200: {"model": BatchOut, "description": "Every event was already stored"},
-        **problems(401, 403, 408, 409, 413, 415, 422),
+        **problems(*KEYED, 408, 409, 413, 415, 422, 503),
     },
     openapi_extra=submission_body("BatchSubmission"),
     summary="Append 1 to 1,000 events atomically",
@@ -123,7 +139,10 @@ async def post_batch(request: Request, store: Store) -> Response:
     names = interop.naming(request)
 
     def append() -> AppendResult:
-        body, fast_form = parse_json_noting_form(raw)
+        try:
+            body, fast_form = parse_json_noting_form(raw)
+        except InvalidInput as exc:
+            raise in_batch_event(exc) from None
         if interop.sends_batch(request):  # CloudEvents whose data are envelopes (docs/api.md §13)
             return interop.append_batch(store, body, fast_form, names, MAX_BATCH)
         if not isinstance(body, dict) or set(body) != {"events"}:
@@ -152,7 +171,7 @@ async def post_batch(request: Request, store: Store) -> Response:
     "/events",
     response_model=EventsPage,
     dependencies=[Depends(require("read"))],
-    responses=problems(401, 403, 422),
+    responses=problems(*KEYED, 503),
     summary="Read the log in position order",
 )
 def list_events(
@@ -183,7 +202,7 @@ def list_events(
     "/events/days",
     response_model=DaysOut,
     dependencies=[Depends(require("read"))],
-    responses=problems(401, 403, 422),
+    responses=problems(*KEYED, 503),
     summary="The days on which events begin in valid time",
     description="Each UTC day (YYYY-MM-DD, ascending) on which the occurred_from of an event recorded "
     "by known_at falls, corrected or not: what the viewer's date control snaps to.",
@@ -209,7 +228,7 @@ def canonical_event_id(event_id: str) -> str:
     "/events/{event_id}",
     response_model=StoredEventOut,
     dependencies=[Depends(require("read"))],
-    responses=problems(401, 403, 404),
+    responses=problems(*KEYED, 404, 503),
     summary="One stored event",
 )
 def get_event(event_id: str, store: Store) -> Response:
@@ -224,7 +243,7 @@ def get_event(event_id: str, store: Store) -> Response:
     "/events/{event_id}/corrections",
     response_model=CorrectionsOut,
     dependencies=[Depends(require("read"))],
-    responses=problems(401, 403, 404, 422),
+    responses=problems(*KEYED, 404, 503),
     summary="The events that supersede or retract one event",
     description="Every event whose `supersedes` or (for `event.retracted`) `target_event_id` names "
     "this one, recorded by known_at, in position order; whether each is in effect follows from "
@@ -246,7 +265,7 @@ def event_corrections(
     "/subjects/{subject}/events",
     response_model=SubjectPage,
     dependencies=[Depends(require("read"))],
-    responses=problems(401, 403, 422),
+    responses=problems(*KEYED, 503),
     summary="One subject's events by version",
 )
 def subject_events(
@@ -266,6 +285,7 @@ def subject_events(
     "/types",
     response_model=TypesOut,
     dependencies=[Depends(require("read"))],
+    responses=problems(*KEYED),
     summary="The event catalog with each type's data JSON Schema",
 )
 def list_types() -> dict[str, Any]:

@@ -43,7 +43,8 @@ from service.logs import StripAccessToken, install_app_logging, install_redactio
 from service.rate_limits import RateLimits, document_rate_limits, enforce_rate_limits
 from service.read_model import RebuildStatus
 from service.request_log import RequestLog
-from service.schemas import Health
+from service.schemas import PROBLEM_SCHEMAS, Health
+from service.schemas import problems as problem_responses
 from service.send_watch import SendWatch
 from service.stream_limits import StreamLimits
 from service.strict_inputs import refuse_unknown_parameters
@@ -169,7 +170,12 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
     install_redaction()
     install_app_logging(settings.log_level)
 
-    @app.get("/healthz", response_model=Health, responses={503: {"model": Health}}, tags=["operations"])
+    @app.get(
+        "/healthz",
+        response_model=Health,
+        responses={503: {"model": Health}, **problem_responses()},
+        tags=["operations"],
+    )
     async def healthz(request: Request) -> Response:
         store: EventStore = request.app.state.store
         try:
@@ -193,6 +199,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     submission = submission_json_schema(template)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.update(submission.pop("$defs", {}))
+    components.update(PROBLEM_SCHEMAS)
     components["Submission"] = submission
     document_rate_limits(schema)
     components["BatchSubmission"] = {

@@ -15,7 +15,7 @@ from events.merkle_store import TreeReader
 from events.signing import public_key_base64, public_key_pem, sign_head
 from events.store import EventStore
 from service.api import Store, require
-from service.schemas import ConsistencyOut, HeadOut, InclusionOut, KeyOut, VerifyOut, problems
+from service.schemas import KEYED, ConsistencyOut, HeadOut, InclusionOut, KeyOut, VerifyOut, problems
 from service.strict_inputs import MAX_BIGINT
 from service.verification import verify_database
 
@@ -43,8 +43,11 @@ def export_lines(store: EventStore, after: int) -> Iterator[str]:
     dependencies=[Depends(require("read"))],
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"application/x-ndjson": {}}, "description": "One stored event a line"},
-        **problems(401, 403, 422),
+        200: {
+            "content": {"application/x-ndjson": {}},
+            "description": "NDJSON: one stored event (the StoredEventOut shape) a line, in position order",
+        },
+        **problems(*KEYED, 503),
     },
     summary="The log as NDJSON, streamed",
 )
@@ -56,7 +59,7 @@ def export(store: Store, after: Annotated[int, Query(ge=0, le=MAX_BIGINT)] = 0) 
     "/verify",
     dependencies=[Depends(require("admin"))],
     response_model=VerifyOut,
-    responses=problems(401, 403),
+    responses=problems(*KEYED, 503),
     summary="Re-hash the whole log and check the chain (admin)",
 )
 async def verify(request: Request, store: Store) -> Response:
@@ -86,7 +89,7 @@ def _tree_size(reader: TreeReader, size: int | None, name: str = "size") -> int:
     "/head",
     dependencies=[Depends(require("read"))],
     response_model=HeadOut,
-    responses=problems(401, 403, 422),
+    responses=problems(*KEYED, 503),
     summary="The Merkle tree head (signed when the operator configured a key)",
 )
 async def head(
@@ -108,7 +111,7 @@ async def head(
     "/key",
     dependencies=[Depends(require("read"))],
     response_model=KeyOut,
-    responses=problems(401, 403, 404),
+    responses=problems(*KEYED, 404),
     summary="The public key that verifies signed tree heads",
 )
 async def key(request: Request) -> KeyOut:
@@ -125,7 +128,7 @@ async def key(request: Request) -> KeyOut:
     "/proof/inclusion",
     dependencies=[Depends(require("read"))],
     response_model=InclusionOut,
-    responses=problems(401, 403, 422),
+    responses=problems(*KEYED, 503),
     summary="RFC 9162 inclusion proof of the event at a position in the tree of a size",
 )
 async def inclusion(
@@ -150,7 +153,7 @@ async def inclusion(
     "/proof/consistency",
     dependencies=[Depends(require("read"))],
     response_model=ConsistencyOut,
-    responses=problems(401, 403, 422),
+    responses=problems(*KEYED, 503),
     summary="RFC 9162 consistency proof between two tree sizes",
 )
 async def consistency(

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
+from starlette.routing import Match
 
 from events.errors import TimelineError
 from events.jsonio import pointer_token
@@ -48,6 +49,19 @@ def timeline_problem(exc: TimelineError) -> Response:
     return problem(exc.status, exc.title, exc.detail, exc.kind, headers=headers, **extra)
 
 
+METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route takes at this path (asked of the router, whatever its nesting)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    ]
+
+
 def install(app: FastAPI) -> None:
     async def on_timeline_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, TimelineError)
@@ -75,10 +89,17 @@ def install(app: FastAPI) -> None:
             422, "Invalid input", "The request's parameters are not valid.", "validation", errors=errors
         )
 
-    async def on_http_error(_: Request, exc: Exception) -> Response:
+    async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
-        return problem(exc.status_code, title, str(exc.detail), title.lower().replace(" ", "-"))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # RFC 9110 §15.5.6: every method the path takes (Starlette names only those of
+            # the first route that matched it, e.g. POST alone for GET and POST /events).
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return problem(
+            exc.status_code, title, str(exc.detail), title.lower().replace(" ", "-"), headers=headers
+        )
 
     async def on_database_error(request: Request, exc: Exception) -> Response:
         logger.error("database error: %s", type(exc).__name__)

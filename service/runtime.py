@@ -12,12 +12,18 @@ from sqlalchemy.pool import QueuePool
 
 from service.api import require
 from service.listener import Listener
+from service.schemas import KEYED, problems
 from service.tail import Tail
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/debug/runtime", dependencies=[Depends(require("admin"))], summary="Process internals (admin)")
+@router.get(
+    "/debug/runtime",
+    dependencies=[Depends(require("admin"))],
+    responses=problems(*KEYED),
+    summary="Process internals (admin)",
+)
 async def debug_runtime(request: Request) -> dict[str, Any]:
     engine: Engine = request.app.state.engine
     tail: Tail = request.app.state.tail

@@ -24,7 +24,7 @@ from events.store import EventStore
 from projections.windows import Page, Window
 from service import state_query
 from service.api import Store, require
-from service.schemas import problems
+from service.schemas import KEYED, problems
 from service.state_query import Cut, Question
 
 router = APIRouter(prefix="/state", tags=["state"], dependencies=[Depends(require("read"))])
@@ -69,7 +69,7 @@ AreasAfter = Annotated[str | None, Query(description="A page of areas: those aft
 AreasLimit = Annotated[int | None, Query(ge=1, le=MAX_PAGE, description="A page of areas: at most N")]
 TracksAfter = Annotated[str | None, Query(description="A page of tracks: those after this name")]
 TracksLimit = Annotated[int | None, Query(ge=1, le=MAX_PAGE, description="A page of tracks: at most N")]
-ERRORS = problems(401, 403, 422)
+ERRORS = problems(*KEYED, 503)
 CACHED: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified: the answer has the ETag sent in If-None-Match"}
 }

@@ -57,3 +57,21 @@ async def refuse_unknown_parameters(request: Request) -> None:
             f"{route.path} does not take {', '.join(f'`{name}`' for name in unknown)}; it takes {takes}.",
             [FieldError(f"/{name}", "not a parameter of this endpoint", "query") for name in unknown],
         )
+    refuse_nul(request)
+
+
+def refuse_nul(request: Request) -> None:
+    """U+0000 in a query or path parameter is a 422 naming it, as in a body
+    (events/jsonio.py): PostgreSQL's text cannot hold it, and a subject, type, area or
+    track holding it would otherwise be a 500 there and a silent miss on SQLite."""
+    found = [(name, "query") for name, value in request.query_params.multi_items() if "\x00" in value]
+    found += [(name, "path") for name, value in request.path_params.items() if "\x00" in str(value)]
+    if found:
+        names = sorted({name for name, _ in found})
+        raise InvalidInput(
+            f"U+0000 is not accepted in {', '.join(f'`{name}`' for name in names)}.",
+            [
+                FieldError(f"/{name}", "U+0000 is not accepted", where)
+                for name, where in sorted(set(found), key=lambda item: item[0])
+            ],
+        )
