@@ -1,4 +1,7 @@
-"""A stream client that stops reading is dropped, counted and logged once (service/send_watch.py)."""
+"""A stream client that stops reading is dropped, counted and logged once (service/send_watch.py).
+
+(This replaces test_stream.py's test that a stalled client is disconnected: the same set-up,
+checked further.)"""
 
 from __future__ import annotations
 
