@@ -5,6 +5,7 @@ checked further.)"""
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from typing import Any
@@ -54,8 +55,9 @@ def test_a_client_that_stops_reading_is_dropped_and_counted(
         time.sleep(0.3)
         warnings = [line for line in server.log().splitlines() if "slow stream client dropped" in line]
         assert len(warnings) == 1, warnings
-        assert warnings[0].startswith("WARNING")
-        assert "127.0.0.1:" in warnings[0] and "(1 dropped by this process)" in warnings[0]
+        line = json.loads(warnings[0])  # the timeline logger writes JSON lines (docs/operations.md)
+        assert (line["level"], line["logger"]) == ("warning", "timeline.stream")
+        assert "127.0.0.1:" in line["message"] and "(1 dropped by this process)" in line["message"]
     finally:
         stalled.close()
 
