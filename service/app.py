@@ -79,6 +79,11 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(10_000, 10, 10)
 
 
+# How long shutdown waits for a metrics sample in progress (it may wait for a database
+# that is away; its connection is then left to the process's exit).
+SAMPLER_GRACE_SECONDS = 5.0
+
+
 def create_app(settings: Settings | None = None, *, serving: bool = False) -> FastAPI:
     """`serving`: this process exists to serve the app (see `tune_garbage_collector`)."""
     settings = settings or get_settings()
@@ -121,7 +126,8 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
         if listener is not None:
             listener.start()
         send_watch.start()
-        sampler = asyncio.create_task(metrics.sample_forever(app), name="timeline-metrics")
+        stop_sampling = asyncio.Event()
+        sampler = asyncio.create_task(metrics.sample_forever(app, stop_sampling), name="timeline-metrics")
         if serving:
             tune_garbage_collector()
             # The date control's days, read once from the whole log (seconds at a million
@@ -131,8 +137,13 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
             yield
         finally:
             closer.cancel()
-            sampler.cancel()
-            await asyncio.gather(sampler, return_exceptions=True)  # its read returns its connection
+            stop_sampling.set()
+            # A sample in progress ends and returns its connection before the engine is
+            # disposed; one stuck on a database that is away is given up on after a while.
+            try:
+                await asyncio.wait_for(asyncio.shield(sampler), SAMPLER_GRACE_SECONDS)
+            except Exception:  # timed out, or the sampler failed
+                sampler.cancel()
             if listener is not None:
                 await listener.stop()
             await tail.stop()

@@ -224,13 +224,17 @@ def sample(app: FastAPI) -> None:
     MODEL_LAG.set(max(0, rebuild.total - rebuild.done) if rebuild.status == "running" else 0)
 
 
-async def sample_forever(app: FastAPI) -> None:
-    while True:
+async def sample_forever(app: FastAPI, stop: asyncio.Event) -> None:
+    """Sample every SAMPLE_SECONDS until `stop` is set. Stopped, not cancelled: a cancelled
+    wait for a thread leaves the thread running, and a sample still reading after the
+    engine is disposed would open a connection that nothing closes."""
+    while not stop.is_set():
         try:
             await run_in_threadpool(sample, app)
         except Exception:  # the database may be away; the next round tries again
             logger.debug("metrics: sampling failed", exc_info=True)
-        await asyncio.sleep(SAMPLE_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), SAMPLE_SECONDS)
 
 
 def process_exited() -> None:

@@ -194,3 +194,30 @@ def test_one_json_line_a_request_with_its_request_id_and_no_key(
     log = server.log()
     assert secret not in log
     assert "test-write" not in log
+
+
+def test_shutdown_waits_for_a_sample_in_progress(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sample holding a connection when the app stops must end before the engine is
+    disposed: a cancelled wait left its thread running, and the connection it gave back
+    to the disposed pool was never closed (a psycopg ResourceWarning, in some later test)."""
+    import threading
+
+    from fastapi.testclient import TestClient
+
+    from service import metrics
+    from service.app import create_app
+    from tests.conftest import make_settings
+
+    started, finished = threading.Event(), threading.Event()
+
+    def slow_sample(app: Any) -> None:
+        with app.state.engine.connect():
+            started.set()
+            time.sleep(0.5)
+        finished.set()
+
+    monkeypatch.setattr(metrics, "sample", slow_sample)
+    app = create_app(make_settings(database_url))
+    with TestClient(app):
+        assert started.wait(10)
+    assert finished.is_set()
