@@ -18,6 +18,7 @@ from pydantic import (
     TypeAdapter,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
@@ -67,6 +68,7 @@ DISTINCT = {"uniqueItems": True}
 DIFFERS_FROM_PARTY = {"x-differs-from": "party"}
 AFTER_STARTS = {"x-after": "starts", "x-format": "day-or-date-time"}
 DAY_OR_DATE_TIME = {"x-format": "day-or-date-time"}
+ORDERED_DEATHS = {"x-ordered": ["low", "best", "high"]}
 KEYS_FROM_PARTICIPANTS = {"x-keys-from": "participants", "additionalProperties": False}
 
 
@@ -160,6 +162,34 @@ class ForcesReported(EventData):
     )
     claimant: Slug = Field(description="The party that makes the report")
     size: Text | None = Field(default=None, description="How many, in the report's words (about 12,000)")
+
+
+class Deaths(Strict):
+    """Deaths reported for a clash: a best estimate and a range, each optional."""
+
+    best: Annotated[int, Field(ge=0)] | None = Field(default=None, description="The best estimate")
+    low: Annotated[int, Field(ge=0)] | None = Field(default=None, description="The lowest estimate")
+    high: Annotated[int, Field(ge=0)] | None = Field(default=None, description="The highest estimate")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Deaths:
+        given = [value for value in (self.low, self.best, self.high) if value is not None]
+        if given != sorted(given):
+            raise PydanticCustomError("ordered", "low <= best <= high must hold for the values given")
+        return self
+
+
+class ClashReported(EventData):
+    area: Slug = Field(description="Where the clash was fought, as a slug (ru-kursk-oblast)")
+    parties: Annotated[list[Slug], Field(min_length=2, json_schema_extra=DISTINCT)] = Field(
+        description="The parties that fought (two or more, distinct)"
+    )
+    claimant: Slug = Field(description="Who reports the clash: a party, or a dataset (acled, ucdp)")
+    deaths: Annotated[Deaths, Field(json_schema_extra=ORDERED_DEATHS)] | None = Field(
+        default=None, description="Deaths reported: best, low and high estimates, each optional"
+    )
+
+    _parties = field_validator("parties")(_distinct)
 
 
 class OfferMade(EventData):
@@ -267,6 +297,7 @@ DATA_MODELS: dict[str, type[EventData]] = {
     "territory.claim_denied": ClaimDenied,
     "territory.assessed": Assessed,
     "forces.involvement_reported": ForcesReported,
+    "forces.clash_reported": ClashReported,
     "talks.offer_made": OfferMade,
     "talks.position_stated": PositionStated,
     "talks.proposal_made": ProposalMade,
@@ -347,6 +378,25 @@ def submission_json_schema(ref_template: str) -> dict[str, Any]:
     return SUBMISSION.json_schema(ref_template=ref_template, schema_generator=InputJsonSchema)
 
 
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with each `$ref` to its `$defs` replaced by the definition (a clash's
+    `deaths`), so that a client builds a form from one self-contained object."""
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                found = definitions[node["$ref"].rsplit("/", 1)[-1]]
+                return resolve({**found, **{k: v for k, v in node.items() if k != "$ref"}})
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(value) for value in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
+
+
 def type_catalog() -> list[dict[str, Any]]:
     """`GET /types`: each type with the JSON Schema of its data."""
     return [
@@ -354,7 +404,7 @@ def type_catalog() -> list[dict[str, Any]]:
             "type": name,
             "schema_version": SCHEMA_VERSION,
             "subject": SUBJECT_RULES[name],
-            "data_schema": DATA_MODELS[name].model_json_schema(schema_generator=InputJsonSchema),
+            "data_schema": _inlined(DATA_MODELS[name].model_json_schema(schema_generator=InputJsonSchema)),
         }
         for name in KNOWN_TYPES
     ]
@@ -365,6 +415,7 @@ SUBJECT_RULES = {
     "territory.claim_denied": "data.area",
     "territory.assessed": "data.area",
     "forces.involvement_reported": "data.area",
+    "forces.clash_reported": "data.area",
     "talks.offer_made": "track of data.party and data.counterparty",
     "talks.position_stated": "track of data.party and data.counterparty",
     "talks.proposal_made": "track of data.parties",

@@ -13,17 +13,18 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence, Set
 from typing import NamedTuple
 
-from projections import talks
+from projections import talks, territory
 from projections.stored_items import JSON, render
 from projections.windows import NO_WINDOW, WINDOWED, Window
 
 # Kinds of which every counting event is shown; of every other kind, the newest per slot.
-EVERY_ONE = ("proposal_made", "ceasefire_declared", "round_held", "meeting_held")
+EVERY_ONE = ("clash_reported", "proposal_made", "ceasefire_declared", "round_held", "meeting_held")
 LIST_OF = {
     "control_claimed": "claims",
     "claim_denied": "denials",
     "assessed": "assessments",
     "involvement_reported": "forces",
+    "clash_reported": "clashes",
     "offer_made": "offers",
     "proposal_made": "proposals",
     "ceasefire_declared": "ceasefires",
@@ -83,7 +84,9 @@ def area(rows: Sequence[Selected], as_of: str) -> str | None:
         d for d in kinds["claim_denied"] if d.slot not in newest_claim or newest_claim[d.slot] < d.order
     ]
     assessments, forces = kinds["assessed"], kinds["involvement_reported"]
-    if not (claims or denials or assessments or forces):
+    start = territory.clashes_from(as_of)
+    clashes = [r for r in kinds["clash_reported"] if start <= r.valid_from <= as_of]
+    if not (claims or denials or assessments or forces or clashes):
         return None
     controls = {r.control for r in claims} | {r.control for r in assessments}
     if not controls:
@@ -96,6 +99,7 @@ def area(rows: Sequence[Selected], as_of: str) -> str | None:
     return (
         f'{{"status":"{status}","claims":{_items(claims, as_of)},"denials":{_items(denials, as_of)},'
         f'"assessments":{_items(assessments, as_of)},"forces":{_items(forces, as_of)},'
+        f'"clashes":{_items(clashes, as_of)},'
         f'"within":{JSON.encode(setting.within if setting else None)}}}'
     )
 
@@ -173,32 +177,42 @@ __all__ = ["EVERY_ONE", "LIST_OF", "Selected", "area", "diplomacy", "scoped", "s
 
 def history(rows: Sequence[Selected]) -> str:
     """One area's intervals over valid time (`history.intervals`), as JSON: from every row
-    of the area in effect at known_at. The answer can change only where an event begins
-    or where an item shown stops being tentative; it is assembled at those instants
-    alone, and an interval is kept where it differs from the one before."""
+    of the area in effect at known_at. The answer can change only where an event begins,
+    where an item shown stops being tentative, or where a clash leaves the window; it is
+    assembled at those instants alone, and an interval is kept where it differs from the
+    one before (an instant at which the area shows nothing ends the interval before)."""
     events: dict[int, list[Selected]] = defaultdict(list)
     for row in rows:
         events[row.position].append(row)
     ordered = sorted(events.values(), key=lambda group: group[0].order)
-    instants = sorted({r.valid_from for r in rows} | {r.last_instant or r.valid_from for r in rows})
-    newest: dict[tuple[str, str], Selected] = {}
-    found: list[tuple[str, str]] = []  # (valid_from, the area's JSON)
+    leaving = territory.leaving_instants(r.valid_from for r in rows if r.kind == "clash_reported")
+    instants = sorted({r.valid_from for r in rows} | {r.last_instant or r.valid_from for r in rows} | leaving)
+    # The newest row per slot; each row of a kind every one of which is shown (a clash).
+    newest: dict[tuple[str, str | int], Selected] = {}
+    # (valid_from, the area's JSON or None where it shows nothing: a gap)
+    found: list[tuple[str, str | None]] = []
     applied = 0
     for instant in instants:
         changed = False
         while applied < len(ordered) and ordered[applied][0].valid_from <= instant:
             for row in ordered[applied]:
-                newest[(row.kind, row.slot)] = row
+                newest[(row.kind, row.position if row.kind in EVERY_ONE else row.slot)] = row
             applied += 1
             changed = True
-        if not changed and not any(r.last_instant == instant for r in newest.values()):
+        if (
+            not changed
+            and instant not in leaving
+            and not any(r.last_instant == instant for r in newest.values())
+        ):
             continue
         shown = area(list(newest.values()), instant)
-        if shown is None or (found and found[-1][1] == shown):
+        if (found and found[-1][1] == shown) or (shown is None and not found):
             continue
         found.append((instant, shown))
     parts = []
     for index, (valid_from, shown) in enumerate(found):
+        if shown is None:
+            continue
         until = JSON.encode(found[index + 1][0]) if index + 1 < len(found) else "null"
         parts.append(f'{{"valid_from":"{valid_from}","valid_until":{until},{shown[1:]}')
     return "[" + ",".join(parts) + "]"

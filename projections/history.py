@@ -20,13 +20,18 @@ def intervals(effective: Iterable[Fact]) -> list[dict[str, Any]]:
     """Intervals [valid_from, valid_until) over which the area's answer stays the same,
     given the area's events in effect at known_at.
 
-    The answer can change where an event of the area begins, and where one
-    stops being tentative (the last microsecond of its window). The events
+    The answer can change where an event of the area begins, where one stops
+    being tentative (the last microsecond of its window), and where a clash
+    leaves the 30 days an area lists (`territory.clash_leaves`). The events
     counting at an instant are a prefix of them in rule order, so one pass
     folds them all.
     """
     ordered = sorted(effective, key=lambda f: f.order)
-    changes = sorted({f.occurred_from for f in ordered} | {f.last_instant for f in ordered})
+    changes = sorted(
+        {f.occurred_from for f in ordered}
+        | {f.last_instant for f in ordered}
+        | territory.leaving_instants(f.occurred_from for f in ordered if f.type == territory.CLASH)
+    )
     state, applied = territory.EMPTY_AREA, 0
     found: list[dict[str, Any]] = []
     for instant in changes:
@@ -34,12 +39,15 @@ def intervals(effective: Iterable[Fact]) -> list[dict[str, Any]]:
             state = territory.apply(state, ordered[applied])
             applied += 1
         shown = territory.render(state, instant)
-        if shown is None:
+        open_interval = found[-1] if found and found[-1]["valid_until"] is None else None
+        if shown is None:  # nothing to show (its last clashes left the window): a gap
+            if open_interval is not None:
+                open_interval["valid_until"] = instant
             continue
-        if found and _same(found[-1], shown):
+        if open_interval is not None and _same(open_interval, shown):
             continue
-        if found:
-            found[-1]["valid_until"] = instant
+        if open_interval is not None:
+            open_interval["valid_until"] = instant
         found.append({"valid_from": instant, "valid_until": None, **shown})
     return found
 

@@ -24,7 +24,7 @@ TERRITORY = Part(
     ("territory", "forces"),
     "areas",
     "area",
-    ("control_claimed", "within", "claim_denied", "assessed", "involvement_reported"),
+    ("control_claimed", "within", "claim_denied", "assessed", "involvement_reported", "clash_reported"),
 )
 TALKS = Part(
     "talks",

@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 
 from events.recorders import mark, recorder_of
 from events.recorders.sql import fetch_all
-from projections import assemble
+from projections import assemble, territory
 from projections.assemble import EVERY_ONE, Selected
 from projections.parts import PARTS, TERRITORY
 from projections.sql.tables import ACTIVE, STATE, ModelTables
@@ -112,6 +112,9 @@ def _every_one(
             if kind == "ceasefire_declared":  # those in force at as_of
                 where.append(f"i.starts <= {m} AND (i.ends IS NULL OR i.ends > {m})")
                 values += [as_of, as_of]
+            if kind == "clash_reported":  # those of the 30 days up to as_of
+                where.append(f"r.valid_from >= {m}")
+                values.append(territory.clashes_from(as_of))
             if window.since is not None:
                 where.append(f"r.valid_from >= {m}")
                 values.append(window.since)
@@ -243,9 +246,10 @@ def _assembled(
     position: int,
     window: Window,
 ) -> dict[str, str | None]:
-    rows = selected(conn, part, scopes, as_of, position, window)
-    if part == TERRITORY.name:
+    if part == TERRITORY.name:  # no list of an area is windowed (`windows.WINDOWED`)
+        rows = selected(conn, part, scopes, as_of, position)
         return {scope: assemble.area(found, as_of) for scope, found in assemble.scoped(rows).items()}
+    rows = selected(conn, part, scopes, as_of, position, window)
     bounded = window.since is not None or window.until is not None
     kinds = present(conn, part, scopes, as_of, position) if bounded and position > 0 else set()
     by_scope = assemble.scoped(rows)

@@ -118,6 +118,10 @@ def headline(type_name: str, data: dict[str, Any]) -> str:
     if type_name == "forces.involvement_reported":
         where = f"{d['force']} forces supporting {d['supporting']} in {d['area']}"
         return f"{where}: {d['status']} by {d['claimant']}"
+    if type_name == "forces.clash_reported":
+        best = (d.get("deaths") or {}).get("best")
+        toll = f", {best} killed" if best is not None else ""
+        return f"Clash in {d['area']} ({_parties(d['parties'])}{toll}), reported by {d['claimant']}"
     if type_name == "talks.offer_made":
         return f"{d['party']} offers talks to {d['counterparty']}"
     if type_name == "talks.position_stated":

@@ -87,6 +87,10 @@ def values(name: str, prop: dict[str, Any], good_share: int = 17) -> st.SearchSt
         least = prop.get("minItems", 0)
         short = st.lists(item, max_size=least - 1) if least else st.just("a list?")
         return mostly(st.lists(item, min_size=least, max_size=4), short, good_share=good_share)
+    if prop.get("type") == "object" and "properties" in prop:  # a clash's deaths
+        counts = st.sampled_from([0, 1, 3, 7, 100, -1, 1.5, "5", True, None])
+        estimates = st.dictionaries(st.sampled_from(["best", "low", "high", "median"]), counts, max_size=3)
+        return mostly(estimates, st.sampled_from([[], "3", 3]), good_share=good_share)
     if prop.get("type") == "object":
         pairs = st.dictionaries(mostly(PEOPLE, BAD_SLUGS, wrong=False), mostly(SLUGS, BAD_SLUGS), max_size=3)
         return mostly(pairs, st.just([]), good_share=good_share)
@@ -104,6 +108,8 @@ VALID: dict[str, dict[str, Any]] = {
                            "extent": "partial", "area_km2": 0},
     "forces.involvement_reported": {"area": "ru-kursk-oblast", "force": "kp", "supporting": "ru",
                                     "status": "acknowledged", "claimant": "ru", "size": "thousands"},
+    "forces.clash_reported": {"area": "ru-kursk-oblast", "parties": ["ru", "ua"], "claimant": "acled",
+                              "deaths": {"best": 3, "low": 1, "high": 7}},
     "talks.offer_made": {"party": "ru", "counterparty": "ua", "preconditions": ["none"]},
     "talks.position_stated": {"party": "ua", "counterparty": "ru", "position": "Leverage."},
     "talks.proposal_made": {"proposer": "us", "parties": ["ru", "ua"], "terms": ["a ceasefire"]},
@@ -185,6 +191,25 @@ def examples_of(name: str, prop: dict[str, Any]) -> list[Any]:
             ...,
         ]
         return [*lists, *([[i, items[1]] for i in items])]
+    if prop.get("type") == "object" and "properties" in prop:  # a clash's deaths
+        return [
+            {},
+            {"best": 3},
+            {"low": 1, "best": 2, "high": 9},
+            {"low": 2, "high": 2},
+            {"low": 5, "best": 3},
+            {"best": 5, "high": 3},
+            {"low": 5, "high": 3},
+            {"best": -1},
+            {"best": 1.5},
+            {"best": "5"},
+            {"best": True},
+            {"best": None},
+            {"median": 1},
+            [],
+            None,
+            ...,
+        ]
     if prop.get("type") == "object":
         return [
             {},

@@ -33,6 +33,8 @@ OCCURRED = (
     "2024-12-31T23:59:59.999999Z",
     "2025-01-01T12:00:00.5-05:00",
     "2025-02-01T00:00:00+14:00",
+    "2025-01-31",
+    "2025-03-02",
 )
 CEASEFIRE_BOUNDS = ("2024-12-31", "2025-01-01", "2025-01-01T06:00:00Z", "2025-01-02", "2025-02-01")
 
@@ -42,7 +44,7 @@ def _track(a: str, b: str) -> str:
 
 
 KINDS = [
-    "claim", "claim", "claim", "denial", "assessment", "forces", "offer", "offer",
+    "claim", "claim", "claim", "denial", "assessment", "forces", "clash", "clash", "offer", "offer",
     "rejection", "proposal", "ceasefire", "round", "position", "meeting", "statement",
     "retract", "retract", "supersede", "supersede", "unretract", "unretract",
 ]  # fmt: skip
@@ -111,6 +113,12 @@ def event_of(op: dict[str, Any], earlier: list[dict[str, Any]]) -> dict[str, Any
         data = {"area": op["area"], "force": "kp", "supporting": "ru", "claimant": op["side"],
                 "status": ["reported", "acknowledged", "denied"][op["ref"] % 3]}  # fmt: skip
         return envelope("forces.involvement_reported", data, occurred_at=at)
+    if kind == "clash":
+        claimant = ["acled", "ucdp", op["other"]][op["ref"] % 3]
+        data = {"area": op["area"], "parties": sorted({op["side"], "kp"}), "claimant": claimant}
+        if op["ref"] % 2:
+            data["deaths"] = {"best": op["ref"] % 7, "high": op["ref"] % 7 + 2}
+        return envelope("forces.clash_reported", data, occurred_at=at)
     if kind == "offer":
         data = {"party": party, "counterparty": counterparty, "preconditions": [f"p{op['ref'] % 3}"]}
         return envelope("talks.offer_made", data, occurred_at=at)

@@ -20,6 +20,7 @@ from events.instants import ONE_MICROSECOND, format_instant, parse_day_or_date_t
 from events.recorders import make_engine
 from events.store import EventStore
 from projections.facts import fact_of
+from projections.territory import leaving_instants
 from projections.windows import Page, Window
 from service import state_query
 from service.wiring import build_store
@@ -52,10 +53,13 @@ def nudged(instant: str, micros: int) -> str:
 
 
 def interesting_instants(store: EventStore) -> tuple[list[str], list[str]]:
-    """as_of: window edges (first and last microsecond) and ceasefire bounds, each +-1 us;
+    """as_of: window edges (first and last microsecond), ceasefire bounds and the instants
+    30 days after each event began (a clash's last in the list), each +-1 us;
     known_at: every recorded_at, +-1 us."""
     facts = [fact_of(e) for e in store.events_until(store.cut(None))]
     valid = {f.occurred_from for f in facts} | {f.last_instant for f in facts}
+    # A clash's window edges: its last instant in an area's list, and its first out of it.
+    valid |= {nudged(leaves, -1) for leaves in leaving_instants(f.occurred_from for f in facts)}
     valid |= {
         format_instant(parse_day_or_date_time(b, end_of_day=end))
         for b in CEASEFIRE_BOUNDS

@@ -91,7 +91,9 @@ def test_get_one_event(client: TestClient) -> None:
 
 def test_types_lists_the_catalog_with_schemas(client: TestClient) -> None:
     types = {t["type"]: t for t in client.get("/types").json()["types"]}
-    assert len(types) == 13
+    assert len(types) == 14
+    deaths = types["forces.clash_reported"]["data_schema"]["properties"]["deaths"]
+    assert "$ref" not in json.dumps(types) and set(deaths["properties"]) == {"best", "low", "high"}
     schema = types["territory.control_claimed"]["data_schema"]
     assert set(schema["required"]) == {"area", "controller", "extent", "claimant"}
     assert schema["additionalProperties"] is False

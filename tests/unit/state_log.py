@@ -99,6 +99,26 @@ class Log:
             status=status,
         )
 
+    def clash(
+        self,
+        area: str,
+        parties: list[str],
+        claimant: str = "acled",
+        occurred_at: str = "2025-04-26",
+        supersedes: str | None = None,
+        **extra: Any,
+    ) -> Fact:
+        return self.add(
+            "forces.clash_reported",
+            area,
+            occurred_at,
+            supersedes,
+            area=area,
+            parties=parties,
+            claimant=claimant,
+            **extra,
+        )
+
     def offer(
         self,
         party: str,

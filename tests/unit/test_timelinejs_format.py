@@ -192,6 +192,7 @@ def test_every_catalog_type_has_its_own_headline() -> None:
         "forces.involvement_reported": {
             "area": "a", "force": "kp", "supporting": "ru", "status": "acknowledged", "claimant": "ru"
         },
+        "forces.clash_reported": {"area": "a", "parties": ["ru", "ua"], "claimant": "acled"},
         "talks.offer_made": {"party": "ru", "counterparty": "ua", "preconditions": []},
         "talks.position_stated": {"party": "ua", "counterparty": "ru", "position": "p"},
         "talks.proposal_made": {"proposer": "us", "parties": ["ru", "ua"], "terms": ["t"]},

@@ -1,5 +1,5 @@
-// A form built from a JSON Schema as GET /types gives it (strings, enums, numbers, lists
-// of strings, maps of slugs), which reads back the object to send and checks it as the
+// A form built from a JSON Schema as GET /types gives it (strings, enums, numbers, whole
+// numbers, lists of strings, maps of slugs, objects of these), which reads back the object to send and checks it as the
 // server does: required keys, patterns, lengths, enums, minimums, list sizes, distinct
 // items, and the `x-` rules the catalog states (docs/api.md).
 
@@ -49,8 +49,9 @@ function startOf(value, endOfDay) {
 /** Errors ({pointer, message}) of one value against its schema, within its object. */
 export function check(value, schema, required, pointer, whole = {}) {
   if (value === undefined) return required ? [{ pointer, message: "required" }] : [];
-  if (schema.type === "number") {
+  if (schema.type === "number" || schema.type === "integer") {
     if (typeof value !== "number" || !Number.isFinite(value)) return [{ pointer, message: "expected a number" }];
+    if (schema.type === "integer" && !Number.isInteger(value)) return [{ pointer, message: "expected a whole number" }];
     if (Math.abs(value) > Number.MAX_SAFE_INTEGER && Number.isInteger(value)) return [{ pointer, message: "too large" }];
     if (schema.minimum !== undefined && value < schema.minimum) return [{ pointer, message: `at least ${schema.minimum}` }];
     return [];
@@ -64,6 +65,16 @@ export function check(value, schema, required, pointer, whole = {}) {
       const message = checkString(item, schema.items || {});
       if (message) errors.push({ pointer: `${pointer}/${index}`, message });
     });
+    return errors;
+  }
+  if (schema.type === "object" && schema.properties) {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return [{ pointer, message: "expected an object" }];
+    const errors = validateObject(schema, pointer, value);
+    const order = schema["x-ordered"];
+    if (order) {
+      const given = order.filter((k) => typeof value[k] === "number").map((k) => value[k]);
+      if (given.some((v, index) => index > 0 && given[index - 1] > v)) errors.push({ pointer, message: `${order.join(" <= ")} must hold for the values given` });
+    }
     return errors;
   }
   if (schema.type === "object") {
@@ -128,7 +139,7 @@ function textControl(id, schema, value, required) {
   if (schema.enum) {
     return h("select", attributes, h("option", { value: "" }, required ? "choose…" : "(none)"), schema.enum.map((option) => h("option", { value: option, selected: option === value }, option)));
   }
-  const control = long ? h("textarea", { ...attributes, rows: 3 }) : h("input", { ...attributes, type: "text", inputmode: schema.type === "number" ? "decimal" : null, autocomplete: "off" });
+  const control = long ? h("textarea", { ...attributes, rows: 3 }) : h("input", { ...attributes, type: "text", inputmode: schema.type === "number" ? "decimal" : schema.type === "integer" ? "numeric" : null, autocomplete: "off" });
   if (value !== undefined && value !== null) control.value = String(value);
   return control;
 }
@@ -143,7 +154,17 @@ function buildField(name, schema, required, pointer, initial) {
   const wrapper = h("div", { class: "form-field", dataset: { pointer } });
   const errorsAt = new Map([[pointer, error]]);
   let read;
-  if (schema.type === "array" || schema.type === "object") {
+  if (schema.type === "object" && schema.properties) {
+    // A nested object (a clash's deaths): its own fieldset; empty, it is left out.
+    const nested = objectForm(label(name, schema), schema, pointer, initial || {});
+    wrapper.append(hintElement, nested.element);
+    read = () => {
+      const value = nested.read();
+      return Object.keys(value).length || required ? value : undefined;
+    };
+    errorsAt.set(pointer, nested.slotFor(pointer));
+    wrapper.rowsErrorAt = (subPointer) => nested.slotFor(subPointer);
+  } else if (schema.type === "array" || schema.type === "object") {
     const rows = h("ul", { class: "rows", id, "aria-describedby": `${id}-error ${id}-hint`, tabindex: "-1" });
     const isMap = schema.type === "object";
     const addRow = (entry = isMap ? ["", ""] : "") => {
@@ -183,6 +204,7 @@ function buildField(name, schema, required, pointer, initial) {
       const text = control.value.trim();
       if (text === "") return undefined;
       if (schema.type === "number") return /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(text) ? Number(text) : NaN;
+      if (schema.type === "integer") return /^-?\d+$/.test(text) ? Number(text) : NaN;
       return schema.enum || schema.type !== "string" ? text : control.value.trim();
     };
   }
@@ -197,6 +219,7 @@ function hint(schema) {
   if (schema.pattern && /\[a-z0-9-\]/.test(schema.pattern)) return "A slug: lowercase letters, digits and hyphens";
   if (schema.pattern && /\[a-z0-9\]/.test(schema.pattern)) return "A party code: lowercase letters and digits";
   if (schema.type === "number") return schema.minimum !== undefined ? `A number, at least ${schema.minimum}` : "A number";
+  if (schema.type === "integer") return schema.minimum !== undefined ? `A whole number, at least ${schema.minimum}` : "A whole number";
   return "";
 }
 
