@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import shutil
@@ -24,6 +25,7 @@ from events.signing import load_private_key, load_public_key, sign_head
 from events.store import EventStore
 from events.verify import ChainVerifier
 from service.config import Settings
+from service.dataset_import import FORMATS, MAPPERS, Report, import_rows, read_rows
 from service.ndjson_import import default_import_workers, read_batches
 from service.progress import LazyProgress, Progress
 from service.verification import verify_database, verify_head
@@ -125,10 +127,42 @@ def _metrics_directory() -> str | None:
     return None
 
 
+def cmd_import_dataset(args: argparse.Namespace, path: Path) -> int:
+    """A dataset's CSV export (`--format ucdp-ged`), mapped by its importer."""
+    progress = Progress(path.stat().st_size, "bytes")
+
+    def shown(done: int, report: Report) -> None:
+        counts = report.as_json()
+        stored = counts["would_store"] if report.dry_run else counts["stored"]
+        progress.update(done, f"{report.read:,} rows, {stored:,} new, {counts['not_mapped']:,} not mapped")
+
+    try:
+        with _store(_settings(args)) as store:
+            report = import_rows(
+                store,
+                read_rows(path),
+                MAPPERS[args.format],
+                batch_size=args.batch_size,
+                dry_run=args.dry_run,
+                on_progress=shown,
+            )
+    except TimelineError as exc:
+        raise CommandError(f"{exc.detail} (what was stored before is kept; a re-run skips it)") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise CommandError(f"cannot read {path} as CSV: {exc}") from None
+    progress.finish(f"{report.read:,} rows")
+    print(json.dumps(report.as_json()))
+    return 0
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     path = seed_path() if args.seed else Path(args.file)
     if not path.is_file():
         raise CommandError(f"no file {path}")
+    if args.format != "ndjson":
+        return cmd_import_dataset(args, path)
+    if args.dry_run:
+        raise CommandError("--dry-run is for the dataset formats (acled, ucdp-ged)")
     settings = _settings(args)
     progress = Progress(path.stat().st_size, "bytes")
     stored = seen = 0
@@ -346,9 +380,9 @@ def parser() -> argparse.ArgumentParser:
     migrate.add_argument("--revision", default="head")
     migrate.set_defaults(run=cmd_migrate)
 
-    load = commands.add_parser("import", help="append the events of an NDJSON file")
+    load = commands.add_parser("import", help="append the events of an NDJSON file or a dataset's CSV")
     source = load.add_mutually_exclusive_group(required=True)
-    source.add_argument("file", nargs="?", help="NDJSON, one envelope with an id per line")
+    source.add_argument("file", nargs="?", help="NDJSON, one envelope with an id per line; or CSV (--format)")
     source.add_argument("--seed", action="store_true", help=f"the shipped seed file ({SEED_FILE})")
     load.add_argument("--batch-size", type=int, default=500, choices=range(1, 1001), metavar="1..1000")
     load.add_argument(
@@ -357,6 +391,13 @@ def parser() -> argparse.ArgumentParser:
         help="processes that validate the next batches while one is appended; 0: validate in"
         " line (default: 1 for a file over 4 MB on a machine with 3 cores or more)",
     )
+    load.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="ndjson",
+        help="ndjson (envelopes with ids), or a dataset's CSV export mapped by docs/importers.md",
+    )
+    load.add_argument("--dry-run", action="store_true", help="map and check every row; store nothing")
     load.set_defaults(run=cmd_import)
 
     export = commands.add_parser("export", help="write the log as NDJSON")

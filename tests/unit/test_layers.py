@@ -8,8 +8,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("events", "projections", "service")
-LAYER = {"events": 0, "projections": 1, "service": 2}
+PACKAGES = ("events", "projections", "importers", "service")
+LAYER = {"events": 0, "projections": 1, "importers": 1, "service": 2}
 
 
 def modules() -> dict[str, Path]:

@@ -1,0 +1,37 @@
+"""The one table from datasets' actor names to parties (docs/importers.md). A row whose
+actor is not here is reported, not guessed: add the actor here, with a test, to take it."""
+
+from __future__ import annotations
+
+ACTORS: dict[str, str] = {
+    # Russia
+    "Military Forces of Russia (2000-)": "ru",
+    "Government of Russia (Soviet Union)": "ru",
+    "Wagner Group": "ru",
+    # Ukraine
+    "Military Forces of Ukraine (2019-)": "ua",
+    "Military Forces of Ukraine (2014-2019)": "ua",
+    "Government of Ukraine": "ua",
+    # North Korea
+    "Military Forces of North Korea (1994-)": "kp",
+    "Government of North Korea": "kp",
+    # Belarus
+    "Military Forces of Belarus (1994-)": "by",
+    "Government of Belarus": "by",
+}
+
+# Countries as the datasets name them, to the ISO 3166 alpha-2 code an area slug starts with.
+COUNTRIES: dict[str, str] = {
+    "Russia (Soviet Union)": "ru",
+    "Russia": "ru",
+    "Ukraine": "ua",
+    "Belarus": "by",
+}
+
+
+def party_of(actor: str) -> str | None:
+    return ACTORS.get(actor.strip())
+
+
+def country_of(name: str) -> str | None:
+    return COUNTRIES.get(name.strip())
