@@ -225,3 +225,34 @@ def test_a_correction_from_the_detail_supersedes_the_event(viewer: Viewer) -> No
     kursk = area_card(viewer, KURSK)
     expect(item(kursk, "assessments", ISW)).to_have_count(0)
     expect(item(kursk, "assessments", stored["id"])).to_contain_text("isw assesses ua controls it (full)")
+
+
+def test_a_clash_with_its_deaths_is_checked_in_the_browser_then_stored(viewer: Viewer) -> None:
+    page = viewer.open("?tab=editor")
+    viewer.use_key(WRITE_KEY)
+    page.select_option("#editor-type", "forces.clash_reported")
+    field(page, "Occurred at (required)").fill("2024-08-10")
+    fill_source(page, "UCDP", "other")
+    field(page, "Area (required)").fill(KURSK)
+    for index, party in enumerate(("ru", "ua"), start=1):
+        page.locator("#panel-editor").get_by_role("button", name="Add an item").first.click()
+        field(page, f"Parties {index}").fill(party)
+    field(page, "Claimant (required)").fill("ucdp")
+    field(page, "Low").fill("5")
+    field(page, "Best").fill("3")  # below low: the browser says so, and sends nothing
+    record(page)
+    at_deaths = page.locator("[data-pointer='/data/deaths'] .field-error").first
+    expect(at_deaths).to_contain_text("low <= best <= high")
+    expect(page.locator(".form-status")).to_contain_text("Check the field marked below.")
+    assert viewer.posts == []  # nothing was sent
+    field(page, "Low").fill("2")
+    field(page, "High").fill("9")
+    record(page)
+    expect(page.locator(".form-status")).to_contain_text("Recorded at position 17")
+    [stored] = events_after(viewer, 16)
+    assert stored["data"] == {
+        "area": KURSK,
+        "parties": ["ru", "ua"],
+        "claimant": "ucdp",
+        "deaths": {"best": 3, "low": 2, "high": 9},
+    }
