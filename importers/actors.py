@@ -7,11 +7,13 @@ ACTORS: dict[str, str] = {
     # Russia
     "Military Forces of Russia (2000-)": "ru",
     "Government of Russia (Soviet Union)": "ru",
+    "Government of Russia (2000-)": "ru",
     "Wagner Group": "ru",
     # Ukraine
     "Military Forces of Ukraine (2019-)": "ua",
     "Military Forces of Ukraine (2014-2019)": "ua",
     "Government of Ukraine": "ua",
+    "Government of Ukraine (2019-)": "ua",
     # North Korea
     "Military Forces of North Korea (1994-)": "kp",
     "Government of North Korea": "kp",
@@ -35,3 +37,11 @@ def party_of(actor: str) -> str | None:
 
 def country_of(name: str) -> str | None:
     return COUNTRIES.get(name.strip())
+
+
+# ACLED's `iso` column: ISO 3166 numeric codes, to the alpha-2 code an area slug starts with.
+ISO_NUMERIC: dict[str, str] = {"643": "ru", "804": "ua", "112": "by", "408": "kp"}
+
+
+def country_of_iso(code: str) -> str | None:
+    return ISO_NUMERIC.get(code.strip())

@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 # The namespace of every imported event id: uuid5(NAMESPACE, "dataset:row id:version").
 NAMESPACE = uuid.UUID("5d3c1f0e-6a8b-5c4e-9f1a-2b7d8e9c0a11")
@@ -32,7 +33,40 @@ class NotMapped:
     reason: str
 
 
-Outcome = Mapped | NotMapped
+@dataclass(frozen=True)
+class Known:
+    """A row whose version the log already holds (`already_stored`) or has a newer version
+    of (`outdated`): nothing to write."""
+
+    row_id: str
+    source_type: str
+    outcome: str
+
+
+Outcome = Mapped | NotMapped | Known
+
+
+class RowImporter(Protocol):
+    """Maps a dataset's rows, in file order, each to the outcomes it gives (a row of a
+    living dataset may give a retraction and a new event)."""
+
+    def map_row(self, row: Mapping[str, str]) -> list[Outcome]: ...
+
+    def refused(self, row_id: str) -> None:
+        """The catalog refused what the last row gave: forget any state it changed."""
+
+
+class EachRowAlone:
+    """A dataset whose rows map one by one, with no memory (UCDP GED)."""
+
+    def __init__(self, map_one: Callable[[Mapping[str, str]], Mapped | NotMapped]) -> None:
+        self.map_one = map_one
+
+    def map_row(self, row: Mapping[str, str]) -> list[Outcome]:
+        return [self.map_one(row)]
+
+    def refused(self, row_id: str) -> None:
+        pass
 
 
 def event_id(dataset: str, row_id: str, version: str) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from importers.actors import country_of, party_of
-from importers.common import Mapped, NotMapped, Outcome, area_slug, day_of, event_id, period
+from importers.common import Mapped, NotMapped, area_slug, day_of, event_id, period
 
 DATASET = "ucdp-ged"
 # type_of_violence: 1 state-based conflict, 2 non-state conflict, 3 one-sided violence.
@@ -28,7 +28,7 @@ def _count(row: Mapping[str, str], key: str) -> int | None:
     return value
 
 
-def map_row(row: Mapping[str, str]) -> Outcome:
+def map_row(row: Mapping[str, str]) -> Mapped | NotMapped:
     row_id = (row.get("id") or "").strip()
     source_type = VIOLENCE.get((row.get("type_of_violence") or "").strip(), "unknown")
 

@@ -25,7 +25,7 @@ from events.signing import load_private_key, load_public_key, sign_head
 from events.store import EventStore
 from events.verify import ChainVerifier
 from service.config import Settings
-from service.dataset_import import FORMATS, MAPPERS, Report, import_rows, read_rows
+from service.dataset_import import FORMATS, IMPORTERS, Report, import_rows, read_rows
 from service.ndjson_import import default_import_workers, read_batches
 from service.progress import LazyProgress, Progress
 from service.verification import verify_database, verify_head
@@ -128,7 +128,8 @@ def _metrics_directory() -> str | None:
 
 
 def cmd_import_dataset(args: argparse.Namespace, path: Path) -> int:
-    """A dataset's CSV export (`--format ucdp-ged`), mapped by its importer."""
+    """A dataset's CSV export (`--format acled` or `ucdp-ged`; for acled, a deletions
+    file too), mapped by its importer."""
     progress = Progress(path.stat().st_size, "bytes")
 
     def shown(done: int, report: Report) -> None:
@@ -141,7 +142,7 @@ def cmd_import_dataset(args: argparse.Namespace, path: Path) -> int:
             report = import_rows(
                 store,
                 read_rows(path),
-                MAPPERS[args.format],
+                IMPORTERS[args.format](store),
                 batch_size=args.batch_size,
                 dry_run=args.dry_run,
                 on_progress=shown,

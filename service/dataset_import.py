@@ -1,24 +1,43 @@
-"""`timeline import --format ucdp-ged FILE`: a dataset's CSV rows mapped by its importer
-(`importers/`), appended in batches, and a report of what was stored, skipped as already
-stored, and not mapped, by the dataset's own type of row."""
+"""`timeline import --format acled|ucdp-ged FILE`: a dataset's CSV rows mapped by its
+importer (`importers/`), appended in batches, and a report of what was stored, skipped as
+already stored (or as older than the version stored), and not mapped, by the dataset's
+own type of row."""
 
 from __future__ import annotations
 
 import csv
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from events.drafts import draft_from_json
+from events.envelope import StoredEvent
 from events.errors import InvalidInput
 from events.store import EventStore
-from importers import ucdp
-from importers.common import Mapped, NotMapped, Outcome
+from importers import acled, ucdp
+from importers.common import EachRowAlone, Known, Mapped, NotMapped, RowImporter
 
-MAPPERS: dict[str, Callable[[Mapping[str, str]], Outcome]] = {"ucdp-ged": ucdp.map_row}
-FORMATS = ("ndjson", *MAPPERS)
+
+def acled_importer(store: EventStore) -> RowImporter:
+    """ACLED's importer, with the ledger of what earlier runs stored (one pass over the
+    log; only events that carry the importer's mark are parsed)."""
+    ledger = acled.Ledger()
+    for page in store.iter_rows():
+        for _, body in page:
+            if acled.BODY_MARK in body:
+                event = StoredEvent.from_body(body)
+                ledger.add(event.id, event.type, event.data)
+    return acled.AcledImporter(ledger, lambda event_id: bool(store.correctors(event_id)))
+
+
+IMPORTERS: dict[str, Callable[[EventStore], RowImporter]] = {
+    "acled": acled_importer,
+    "ucdp-ged": lambda store: EachRowAlone(ucdp.map_row),
+}
+FORMATS = ("ndjson", *IMPORTERS)
+KEYS = ("stored", "already_stored", "outdated", "not_mapped", "refused")
 
 
 @dataclass
@@ -35,8 +54,7 @@ class Report:
         totals: Counter[str] = Counter()
         for by_outcome in self.counts.values():
             totals.update(by_outcome)
-        stored_key = "would_store" if self.dry_run else "stored"
-        keys = (stored_key, "already_stored", "not_mapped", "refused")
+        keys = tuple("would_store" if key == "stored" and self.dry_run else key for key in KEYS)
         return {
             "dry_run": self.dry_run,
             "read": self.read,
@@ -66,7 +84,7 @@ def read_rows(path: Path) -> Iterator[tuple[dict[str, str], int]]:
 def import_rows(
     store: EventStore,
     rows: Iterator[tuple[dict[str, str], int]],
-    mapper: Callable[[Mapping[str, str]], Outcome],
+    importer: RowImporter,
     *,
     batch_size: int = 500,
     dry_run: bool = False,
@@ -94,16 +112,25 @@ def import_rows(
     done = 0
     for row, done in rows:
         report.read += 1
-        outcome = mapper(row)
-        if isinstance(outcome, NotMapped):
-            report.count(outcome.source_type, "not_mapped")
-            report.reasons[outcome.reason] += 1
-        else:
-            try:
-                pending.append((outcome, draft_from_json(outcome.envelope)))
-            except InvalidInput as refused:
-                report.count(outcome.source_type, "refused")
-                report.reasons[f"refused by the catalog: {refused.detail}"] += 1
+        drafts: list[tuple[Mapped, Any]] = []
+        for outcome in importer.map_row(row):
+            if isinstance(outcome, NotMapped):
+                report.count(outcome.source_type, "not_mapped")
+                report.reasons[outcome.reason] += 1
+            elif isinstance(outcome, Known):
+                report.count(outcome.source_type, outcome.outcome)
+            else:
+                try:
+                    drafts.append((outcome, draft_from_json(outcome.envelope)))
+                except InvalidInput as refused:
+                    # What a row gives is stored whole or not at all: a retraction
+                    # without the event that replaces it would lose the row.
+                    report.count(outcome.source_type, "refused")
+                    report.reasons[f"refused by the catalog: {refused.detail}"] += 1
+                    importer.refused(outcome.row_id)
+                    drafts = []
+                    break
+        pending.extend(drafts)
         if len(pending) >= batch_size:
             flush()
             on_progress(done, report)
