@@ -25,7 +25,7 @@ from events.signing import load_private_key, load_public_key, sign_head
 from events.store import EventStore
 from events.verify import ChainVerifier
 from service.config import Settings
-from service.dataset_import import FORMATS, IMPORTERS, Report, import_rows, read_rows
+from service.dataset_import import FORMATS, IMPORTERS, NotTheDataset, Report, import_rows, read_rows
 from service.ndjson_import import default_import_workers, read_batches
 from service.progress import LazyProgress, Progress
 from service.verification import verify_database, verify_head
@@ -141,7 +141,7 @@ def cmd_import_dataset(args: argparse.Namespace, path: Path) -> int:
         with _store(_settings(args)) as store:
             report = import_rows(
                 store,
-                read_rows(path),
+                read_rows(path, args.format),
                 IMPORTERS[args.format](store),
                 batch_size=args.batch_size,
                 dry_run=args.dry_run,
@@ -149,6 +149,8 @@ def cmd_import_dataset(args: argparse.Namespace, path: Path) -> int:
             )
     except TimelineError as exc:
         raise CommandError(f"{exc.detail} (what was stored before is kept; a re-run skips it)") from None
+    except NotTheDataset as exc:
+        raise CommandError(str(exc)) from None
     except (UnicodeDecodeError, csv.Error) as exc:
         raise CommandError(f"cannot read {path} as CSV: {exc}") from None
     progress.finish(f"{report.read:,} rows")

@@ -37,6 +37,14 @@ IMPORTERS: dict[str, Callable[[EventStore], RowImporter]] = {
     "ucdp-ged": lambda store: EachRowAlone(ucdp.map_row),
 }
 FORMATS = ("ndjson", *IMPORTERS)
+# The columns without which a file is not the dataset's export at all (any one set).
+COLUMNS: dict[str, tuple[frozenset[str], ...]] = {
+    "acled": (
+        frozenset({"event_id_cnty", "event_date", "sub_event_type", "timestamp"}),
+        frozenset({"event_id_cnty", "deleted_timestamp"}),
+    ),
+    "ucdp-ged": (frozenset({"id", "side_a", "side_b", "date_start", "date_end"}),),
+}
 KEYS = ("stored", "already_stored", "outdated", "not_mapped", "refused")
 
 
@@ -66,8 +74,13 @@ class Report:
         }
 
 
-def read_rows(path: Path) -> Iterator[tuple[dict[str, str], int]]:
-    """Each CSV row, with the bytes of the file read so far (for the progress bar)."""
+class NotTheDataset(ValueError):
+    """A file whose header lacks the columns of the format asked for."""
+
+
+def read_rows(path: Path, dataset: str) -> Iterator[tuple[dict[str, str], int]]:
+    """Each CSV row, with the bytes of the file read so far (for the progress bar); a
+    header without the dataset's columns is refused before any row is read."""
     read = 0
 
     def lines(handle: Iterator[str]) -> Iterator[str]:
@@ -77,7 +90,14 @@ def read_rows(path: Path) -> Iterator[tuple[dict[str, str], int]]:
             yield line
 
     with path.open("r", encoding="utf-8-sig", newline="") as handle:
-        for row in csv.DictReader(lines(handle)):
+        reader = csv.DictReader(lines(handle))
+        header = set(reader.fieldnames or ())
+        if not any(needed <= header for needed in COLUMNS[dataset]):
+            missing = sorted(COLUMNS[dataset][0] - header)
+            raise NotTheDataset(
+                f"{path} does not look like a {dataset} export (no column {', '.join(missing)})"
+            )
+        for row in reader:
             yield row, read
 
 

@@ -68,6 +68,12 @@ def test_a_missing_file_and_a_dry_run_of_ndjson_are_clear_errors(
     missing = str(tmp_path / "x.csv")
     assert main(["--database-url", database_url, "import", "--format", "ucdp-ged", missing]) != 0
     assert "no file" in capsys.readouterr().err
+    assert main(["--database-url", database_url, "import", "--format", "acled", str(SAMPLE)]) != 0
+    assert (
+        "does not look like a acled export (no column event_date, event_id_cnty, sub_event_type, timestamp)"
+        in capsys.readouterr().err
+    )
+    assert stored_count(database_url) == 0
     assert main(["--database-url", database_url, "import", str(SAMPLE), "--dry-run"]) != 0
     assert "--dry-run is for the dataset formats" in capsys.readouterr().err
 
