@@ -201,8 +201,12 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     settings = _settings(args)
     with _store(settings) as store, _output(args.file) as out:
-        for page in store.iter_rows(after=args.after):
+        last = store.cut(None)
+        bar = Progress(last - args.after, "events")
+        for page in store.iter_rows(after=args.after, until=last):
             out.write("".join(body + "\n" for _, body in page))
+            bar.update(page[-1][0] - args.after, "exporting")
+        bar.finish("exported")
     return 0
 
 
@@ -259,11 +263,11 @@ def _verify_with_progress(
     def progress(done: int, total: int) -> None:
         if not bar:
             bar.append(Progress(total, "events"))
-        bar[0].update(done, f"{done:,}/{total:,} events checked")
+        bar[0].update(done, "checking")
 
     verdict = run(progress)
     if bar:
-        bar[0].finish(f"{bar[0].done:,} events checked")
+        bar[0].finish("checked")
     return verdict
 
 
@@ -330,7 +334,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     with _store(_settings(args)) as store:
         bar = Progress(store.cut(None), "events")
         rebuilt = rebuild_read_model(
-            store, lambda done, total: bar.update(done, f"{done:,}/{total:,} events"), workers=args.workers
+            store, lambda done, total: bar.update(done, "rebuilding the read model"), workers=args.workers
         )
         bar.finish(f"{rebuilt.events:,} events")
     print(

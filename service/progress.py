@@ -1,4 +1,6 @@
-"""A progress line on stderr for long commands: a bar on a terminal, sparse lines elsewhere."""
+"""Progress of long commands on stderr, with the rate and the time left: a live bar drawn by
+rich on a terminal; elsewhere (CI logs, a pipe) a plain line every few seconds, since a
+redrawn bar would fill a log with control characters."""
 
 from __future__ import annotations
 
@@ -6,42 +8,117 @@ import sys
 import time
 from typing import TextIO
 
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    ProgressColumn,
+    Task,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.progress import Progress as RichProgress
+from rich.text import Text
+
+PLAIN_EVERY = 5.0  # seconds between plain lines
+
+
+class RateColumn(ProgressColumn):
+    """`12,345 events/s`: rich's own speed column speaks only bytes."""
+
+    def __init__(self, unit: str) -> None:
+        super().__init__()
+        self.unit = unit
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("" if speed is None else f"{speed:,.0f} {self.unit}/s", style="progress.data.speed")
+
+
+def _duration(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
+def _amount(count: float, unit: str) -> str:
+    if unit != "bytes":
+        return f"{count:,.0f} {unit}"
+    for size, name in ((1e9, "GB"), (1e6, "MB"), (1e3, "kB")):
+        if count >= size:
+            return f"{count / size:,.1f} {name}"
+    return f"{count:,.0f} bytes"
+
 
 class Progress:
+    """`update(done, note)` as work goes, `finish(note)` at the end. `total` may be raised
+    while running (a step that learns its size late)."""
+
     def __init__(self, total: int, unit: str, stream: TextIO = sys.stderr) -> None:
         self.total = max(total, 1)
         self.unit = unit
         self.stream = stream
         self.started = time.monotonic()
         self.last_shown = 0.0
-        self.tty = stream.isatty()
         self.done = 0
+        self.tty = stream.isatty()
+        self.bar: RichProgress | None = None
+        if self.tty:
+            amount: list[ProgressColumn] = (
+                [DownloadColumn(), TransferSpeedColumn()]
+                if unit == "bytes"
+                else [MofNCompleteColumn(), RateColumn(unit)]
+            )
+            self.bar = RichProgress(
+                BarColumn(),
+                TaskProgressColumn(),
+                *amount,
+                TimeElapsedColumn(),
+                TextColumn("left"),
+                TimeRemainingColumn(),
+                TextColumn("{task.description}"),
+                console=Console(file=stream),
+            )
+            self.task = self.bar.add_task("", total=self.total)
+            self.bar.start()
 
     def update(self, done: int, note: str = "") -> None:
         self.done = done
-        now = time.monotonic()
-        if now - self.last_shown < (0.2 if self.tty else 5.0) and done < self.total:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, total=self.total, description=note)
             return
-        self.last_shown = now
-        self._show(note)
+        now = time.monotonic()
+        if now - self.last_shown >= PLAIN_EVERY or done >= self.total:
+            self.last_shown = now
+            self._plain(note)
 
-    def _show(self, note: str) -> None:
-        fraction = min(self.done / self.total, 1.0)
+    def _plain(self, note: str) -> None:
         elapsed = max(time.monotonic() - self.started, 1e-9)
-        bar = "#" * int(fraction * 30)
-        line = f"[{bar:<30}] {fraction:6.1%}  {note}  {elapsed:,.1f}s"
-        if self.tty:
-            self.stream.write("\r" + line)
-        else:
-            self.stream.write(line + "\n")
+        rate = self.done / elapsed
+        fraction = min(self.done / self.total, 1.0)
+        left = (
+            f"{_duration((self.total - self.done) / rate)} left"
+            if rate > 0 and self.done < self.total
+            else ""
+        )
+        line = (
+            f"{fraction:6.1%}  {_amount(self.done, self.unit)} of {_amount(self.total, self.unit)}"
+            f"  {_amount(rate, self.unit)}/s  {_duration(elapsed)} elapsed  {left}  {note}"
+        )
+        self.stream.write(" ".join(line.split()) + "\n")
         self.stream.flush()
 
     def finish(self, note: str = "") -> None:
-        if self.done < self.total or self.tty:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=max(self.done, self.total), description=note)
+            self.bar.stop()
+            return
+        if self.done < self.total:
             self.done = self.total
-            self._show(note)
-        if self.tty:
-            self.stream.write("\n")
+            self._plain(note)
         self.stream.flush()
 
 
