@@ -18,7 +18,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 
 from events.envelope import StoredEvent
 from events.notifications import CHANNEL
@@ -68,9 +68,7 @@ class PostgresRecorder(SqlRecorder):
                 cursors = [raw.execute(sql, params) for sql, params in statements]
             return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
         except conn.dialect.loaded_dbapi.Error as exc:
-            # As SQLAlchemy would have raised it (an OperationalError is a 503, not a 500).
-            sql = "; ".join(sql for sql, _ in statements)
-            raise DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error) from exc
+            raise _as_sqlalchemy(conn, "; ".join(sql for sql, _ in statements), exc) from exc
 
     def bulk_insert(
         self, conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
@@ -79,9 +77,13 @@ class PostgresRecorder(SqlRecorder):
             return
         raw = conn.connection.driver_connection
         assert raw is not None
-        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        try:
+            with raw.cursor() as cursor, cursor.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise _as_sqlalchemy(conn, sql, exc) from exc
 
     def corrections_statement(self, targets: Collection[str], *, below: bool = False) -> Statement:
         wanted, parameter = self.set_of(targets)
@@ -126,3 +128,10 @@ class PostgresRecorder(SqlRecorder):
         # One per core, up to 4: each reads, computes and writes its pages (30,400 events/s
         # with 2 on 2 cores against 24,900 with one, at 200,000 events).
         return max(1, min(os.cpu_count() or 1, 4))
+
+
+def _as_sqlalchemy(conn: Connection, sql: str, exc: Exception) -> StatementError:
+    """A driver error raised past SQLAlchemy (the pipeline, COPY), as SQLAlchemy would have
+    raised it: the service answers an OperationalError (the database gone) with a 503,
+    where a bare psycopg error would be a 500."""
+    return DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error)

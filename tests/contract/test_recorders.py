@@ -50,6 +50,12 @@ class SqlRecorderContract(RecorderContract):
         with recorder.engine.connect() as conn, pytest.raises(DBAPIError):
             recorder.run_together(conn, [(HEAD, ()), ("SELECT no_such_column FROM events", ())])
 
+    def test_a_failing_bulk_insert_fails_as_sqlalchemy_reports_it(self, recorder: SqlRecorder) -> None:
+        # PostgreSQL's COPY runs on the driver's cursor, past SQLAlchemy: its errors must
+        # be wrapped as the pipeline's are, or a database gone mid-write is a 500.
+        with recorder.engine.connect() as conn, pytest.raises(DBAPIError):
+            recorder.bulk_insert(conn, "no_such_table", ["a"], [("x",)])
+
 
 @pytest.fixture(scope="module")
 def sqlite_databases(tmp_path_factory: pytest.TempPathFactory) -> SqliteDatabases:
