@@ -24,7 +24,9 @@ DATASET = "acled"
 SOURCE_NAME = "ACLED (Armed Conflict Location & Event Data)"
 # Every event the importer writes names its row and version first, in `data.note` or, for a
 # retraction, in `data.reason`: that is how a later run finds what an earlier one stored.
-MARK = re.compile(r"^ACLED (?P<row>[^,\s]+), (?:version|deleted) (?P<ts>\d+)")
+MARK = re.compile(r"^ACLED (?P<row>[^,\s]+), (?P<kind>version|deleted) (?P<ts>\d+)")
+ROW_ID = re.compile(r"^[^,\s]+$")  # what the mark can name
+LAST_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a date can hold
 BODY_MARK = '"ACLED '  # a cheap test before a stored event is parsed
 
 TERRITORY = {
@@ -65,6 +67,16 @@ class Ledger:
         if found is None:
             return
         row, version = found["row"], int(found["ts"])
+        # Only the importer's own events count: a hand correction that kept the note (the
+        # viewer's editor starts from the event's data) carries the mark but not our id.
+        if type_ == "event.retracted":
+            own = event_id(
+                DATASET, row, f"{version}-{'deleted' if found['kind'] == 'deleted' else 'recoded'}"
+            )
+        else:
+            own = event_id(DATASET, row, str(version))
+        if event_id_ != own:
+            return
         entry = self.rows.get(row)
         if type_ == "event.retracted":
             if entry is not None and entry.live is not None and entry.live[0] == data.get("target_event_id"):
@@ -97,6 +109,15 @@ def occurred_at(event_date: str, time_precision: str) -> str:
     if precision == "3":
         return f"{day.year:04d}-{day.month:02d}"
     raise ValueError(f"time_precision {precision or '(blank)'} is not 1, 2 or 3")
+
+
+def _version_of(text: str | None) -> int | None:
+    """A `timestamp` (seconds since 1970): None when blank, not a number, or out of range."""
+    try:
+        version = int((text or "").strip())
+    except ValueError:
+        return None
+    return version if 0 <= version <= LAST_TIMESTAMP else None
 
 
 def _day_of_timestamp(version: int) -> str:
@@ -136,12 +157,11 @@ class AcledImporter:
     def _version(self, row: Mapping[str, str]) -> list[Outcome]:
         row_id = (row.get("event_id_cnty") or "").strip()
         source_type = f"{(row.get('event_type') or '').strip()} / {(row.get('sub_event_type') or '').strip()}"
-        if not row_id:
-            return [NotMapped(row_id, source_type, "no event_id_cnty")]
-        try:
-            version = int((row.get("timestamp") or "").strip())
-        except ValueError:
-            return [NotMapped(row_id, source_type, "no timestamp (the row's version)")]
+        if not ROW_ID.match(row_id):
+            return [NotMapped(row_id, source_type, "no event_id_cnty (or one with a space or comma)")]
+        version = _version_of(row.get("timestamp"))
+        if version is None:
+            return [NotMapped(row_id, source_type, "no timestamp (the row's version), or one out of range")]
         entry = self.ledger.rows.get(row_id)
         if entry is not None and version < entry.version:
             return [Known(row_id, source_type, "outdated")]
@@ -154,7 +174,10 @@ class AcledImporter:
             return [NotMapped(row_id, source_type, CORRECTED)]
         outcomes: list[Outcome] = []
         if isinstance(mapped, NotMapped):
-            if live is None:
+            if live is None or not self._left_the_catalog(row):
+                # A gap in our own tables (an actor, a blank cell) says nothing about the
+                # row: the earlier event stays, and the row is reported.
+                self._undo = None
                 return [mapped]
             # The row was recoded into something the catalog has no type for: the earlier
             # event no longer stands for anything in ACLED.
@@ -182,10 +205,9 @@ class AcledImporter:
     def _deletion(self, row: Mapping[str, str]) -> list[Outcome]:
         row_id = (row.get("event_id_cnty") or "").strip()
         source_type = "deletion"
-        try:
-            version = int((row.get("deleted_timestamp") or "").strip())
-        except ValueError:
-            return [NotMapped(row_id, source_type, "no deleted_timestamp")]
+        version = _version_of(row.get("deleted_timestamp"))
+        if version is None:
+            return [NotMapped(row_id, source_type, "no deleted_timestamp, or one out of range")]
         entry = self.ledger.rows.get(row_id)
         if entry is None:
             return [NotMapped(row_id, source_type, "deletes a row that was never imported")]
@@ -215,6 +237,11 @@ class AcledImporter:
         }
         return Mapped(row_id, source_type, envelope)
 
+    @staticmethod
+    def _left_the_catalog(row: Mapping[str, str]) -> bool:
+        sub_event = (row.get("sub_event_type") or "").strip()
+        return sub_event not in TERRITORY and sub_event not in (CLASH, AGREEMENT)
+
     def _envelope(
         self, row: Mapping[str, str], row_id: str, source_type: str, version: int
     ) -> Mapped | NotMapped:
@@ -222,7 +249,7 @@ class AcledImporter:
             return NotMapped(row_id, source_type, reason)
 
         sub_event = (row.get("sub_event_type") or "").strip()
-        if sub_event not in TERRITORY and sub_event not in (CLASH, AGREEMENT):
+        if self._left_the_catalog(row):
             return refuse(f"{source_type}: no type in the catalog")
         actors = [(row.get(key) or "").strip() for key in ("actor1", "actor2")]
         parties = [party_of(actor) if actor else None for actor in actors]
@@ -267,7 +294,7 @@ class AcledImporter:
                 data = {"area": area, "parties": [parties[0], parties[1]], "claimant": "acled"}
                 fatalities = (row.get("fatalities") or "").strip()
                 if fatalities:
-                    if not fatalities.isdigit():
+                    if not (fatalities.isascii() and fatalities.isdigit()):
                         return refuse(f"fatalities is not a whole number >= 0 ({fatalities})")
                     data["deaths"] = {"best": int(fatalities)}
             else:

@@ -40,7 +40,10 @@ FORMATS = ("ndjson", *IMPORTERS)
 # The columns without which a file is not the dataset's export at all (any one set).
 COLUMNS: dict[str, tuple[frozenset[str], ...]] = {
     "acled": (
-        frozenset({"event_id_cnty", "event_date", "sub_event_type", "timestamp"}),
+        frozenset(
+            {"event_id_cnty", "event_date", "time_precision", "event_type", "sub_event_type"}
+            | {"actor1", "actor2", "admin1", "location", "timestamp"}
+        ),
         frozenset({"event_id_cnty", "deleted_timestamp"}),
     ),
     "ucdp-ged": (frozenset({"id", "side_a", "side_b", "date_start", "date_end"}),),
@@ -122,11 +125,27 @@ def import_rows(
             for mapped, _ in pending:
                 report.count(mapped.source_type, "would_store")
         else:
-            head = store.head()
-            before = head.position if head else 0
-            result = store.append([draft for _, draft in pending], batch=True)
-            for (mapped, _), event in zip(pending, result.events, strict=True):
-                report.count(mapped.source_type, "stored" if event.position > before else "already_stored")
+            while pending:
+                head = store.head()
+                before = head.position if head else 0
+                try:
+                    result = store.append([draft for _, draft in pending], batch=True)
+                except InvalidInput as refused:
+                    # A rule only the store checks (an occurred_at beyond tomorrow, say):
+                    # that event is refused and the rest of the batch is tried again,
+                    # rather than the whole import stopping on it at every re-run.
+                    index = refused.extra.get("index")
+                    if not isinstance(index, int) or not 0 <= index < len(pending):
+                        raise
+                    mapped, _ = pending.pop(index)
+                    report.count(mapped.source_type, "refused")
+                    report.reasons[f"refused by the log: {refused.detail}"] += 1
+                    continue
+                for (mapped, _), event in zip(pending, result.events, strict=True):
+                    report.count(
+                        mapped.source_type, "stored" if event.position > before else "already_stored"
+                    )
+                break
         pending.clear()
 
     done = 0

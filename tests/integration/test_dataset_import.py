@@ -70,7 +70,7 @@ def test_a_missing_file_and_a_dry_run_of_ndjson_are_clear_errors(
     assert "no file" in capsys.readouterr().err
     assert main(["--database-url", database_url, "import", "--format", "acled", str(SAMPLE)]) != 0
     assert (
-        "does not look like a acled export (no column event_date, event_id_cnty, sub_event_type, timestamp)"
+        "does not look like a acled export (no column actor1, actor2, admin1, event_date, event_id_cnty,"
         in capsys.readouterr().err
     )
     assert stored_count(database_url) == 0
@@ -129,3 +129,18 @@ def test_acled_edits_supersede_deletions_retract_and_re_runs_store_nothing(
     main(["--database-url", database_url, "state", "--as-of", "2025-03-20"])
     areas = json.loads(capsys.readouterr().out)["territory"]["areas"]
     assert "ru-kursk" not in areas  # the assessment of 2025-03 was deleted
+
+
+def test_a_row_the_log_refuses_is_counted_and_the_rest_are_stored(
+    database_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    lines = (SAMPLES / "acled.csv").read_text(encoding="utf-8").splitlines()
+    future = lines[1].replace("2024-08-10,2024", "2099-08-10,2099")  # beyond tomorrow
+    sample = tmp_path / "future.csv"
+    sample.write_text("\n".join([lines[0], future, *lines[2:]]) + "\n", encoding="utf-8")
+    args = ("--database-url", database_url, "import", "--format", "acled", str(sample))
+    code, report, err = run(capsys, *args)
+    assert code == 0, err
+    assert (report["stored"], report["refused"]) == (5, 1)
+    assert any(reason.startswith("refused by the log:") for reason in report["not_mapped_reasons"])
+    assert run(capsys, *args)[1]["stored"] == 0

@@ -120,7 +120,19 @@ def test_what_does_not_fit_is_reported_never_guessed(first: dict[str, list[Outco
 
 def test_a_row_without_a_timestamp_is_reported() -> None:
     row = dict(rows("acled.csv")[0], timestamp="")
-    assert refused(AcledImporter(Ledger()).map_row(row)) == "no timestamp (the row's version)"
+    assert (
+        refused(AcledImporter(Ledger()).map_row(row))
+        == "no timestamp (the row's version), or one out of range"
+    )
+    for odd in ("1723500000000000", "-5", "1.5e9"):
+        reason = refused(AcledImporter(Ledger()).map_row(dict(row, timestamp=odd)))
+        assert reason == "no timestamp (the row's version), or one out of range"
+    row = rows("acled.csv")[0]
+    assert refused(AcledImporter(Ledger()).map_row(dict(row, event_id_cnty="RUS 1"))).startswith(
+        "no event_id_cnty"
+    )
+    fatalities = refused(AcledImporter(Ledger()).map_row(dict(row, fatalities="\u00b2")))
+    assert fatalities.startswith("fatalities is not a whole number")
 
 
 def stored_first() -> tuple[Ledger, dict[str, list[Outcome]]]:
@@ -214,3 +226,22 @@ def test_a_refused_version_is_forgotten_so_the_next_one_does_not_point_at_it() -
 def test_events_the_importer_did_not_write_are_not_in_the_ledger() -> None:
     ledger = ledger_of({"id": "x", "type": "forces.clash_reported", "data": {"note": "A clash near Sudzha."}})
     assert ledger.rows == {}
+
+
+def test_a_hand_correction_that_kept_the_mark_is_not_taken_for_the_importer_s() -> None:
+    ledger, first = stored_first()
+    original = only(first["RUS1001"]).envelope
+    # The viewer's editor starts from the event's data, so a correction keeps the note.
+    ledger.add("11111111-1111-4111-8111-111111111111", original["type"], original["data"])
+    assert ledger.rows["RUS1001"].live == (original["id"], original["type"])
+
+
+def test_a_gap_in_the_actor_table_does_not_retract_the_earlier_event() -> None:
+    ledger, first = stored_first()
+    later = dict(rows("acled_update.csv")[0], actor2="Military Forces of Ukraine (2025-)")
+    assert (
+        refused(AcledImporter(ledger).map_row(later))
+        == "actor not in the table: Military Forces of Ukraine (2025-)"
+    )
+    assert ledger.rows["RUS1001"].live == (only(first["RUS1001"]).envelope["id"], "forces.clash_reported")
+    assert ledger.rows["RUS1001"].version == 1723500000  # the row is taken once the actor is added
