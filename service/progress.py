@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import sys
 import time
+from datetime import timedelta
 from typing import TextIO
 
 from rich.console import Console
+from rich.filesize import decimal
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -40,17 +42,12 @@ class RateColumn(ProgressColumn):
 
 
 def _duration(seconds: float) -> str:
-    whole = int(seconds)
-    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+    return str(timedelta(seconds=int(seconds)))
 
 
 def _amount(count: float, unit: str) -> str:
-    if unit != "bytes":
-        return f"{count:,.0f} {unit}"
-    for size, name in ((1e9, "GB"), (1e6, "MB"), (1e3, "kB")):
-        if count >= size:
-            return f"{count / size:,.1f} {name}"
-    return f"{count:,.0f} bytes"
+    # rich's decimal units (kB, MB, GB), as its DownloadColumn shows them on a terminal.
+    return decimal(int(count)) if unit == "bytes" else f"{count:,.0f} {unit}"
 
 
 class Progress:
