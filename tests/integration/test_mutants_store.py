@@ -128,6 +128,26 @@ def test_an_invalid_resend_of_a_stored_id_is_a_conflict_naming_its_position(cloc
     with pytest.raises(Conflict) as caught:
         clocked.append([draft_or_refusal({**first, "data": {"text": 3}})])
     assert caught.value.extra["existing_position"] == 2
+    assert caught.value.detail == f"An event with id {first['id']} is already stored with other content."
+
+
+# -- what append refuses before it looks at the log --------------------------------------
+
+
+def test_an_empty_batch_is_refused_with_the_limits_named(clocked: EventStore) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        clocked.append([])
+    assert caught.value.detail == "A batch holds 1 to 1,000 events."
+
+
+def test_a_first_item_refused_without_an_id_is_the_answer_itself(clocked: EventStore) -> None:
+    refusal = draft_or_refusal({**statement(), "id": None, "data": {"text": 3}})
+    assert isinstance(refusal, InvalidInput) and refusal.claimed_id is None
+    for items in ([refusal], [refusal, draft_from_json(statement())]):
+        with pytest.raises(InvalidInput) as caught:
+            clocked.append(items)
+        assert caught.value is refusal
+    assert clocked.head() is None
 
 
 # -- expected_version: behind, at, ahead ----------------------------------------------
@@ -256,3 +276,57 @@ def test_rows_and_pages_after_a_position(clocked: EventStore) -> None:
     assert [[p for p, _ in page] for page in pages] == [[2, 3], [4]]
     assert [e.position for e in clocked.events_until(3)] == [1, 2, 3]
     assert [p for p, _ in clocked.occurred_from_after(3, 5)] == [4, 5]
+
+
+def test_default_pages_hold_a_hundred_events(clocked: EventStore) -> None:
+    append(clocked, *(statement() for _ in range(101)))
+    page = clocked.read()
+    assert len(page.events) == 100 and page.next_after == 100
+    by_subject = clocked.read_subject("diplomacy")
+    assert len(by_subject.events) == 100 and by_subject.next_after == 100
+
+
+def test_a_subject_page_continues_after_its_last_event(clocked: EventStore) -> None:
+    append(clocked, claim(), *(statement() for _ in range(4)))
+    page = clocked.read_subject("diplomacy", limit=3)
+    assert [e.version for e in page.events] == [1, 2, 3] and page.next_after == 3
+
+
+def test_a_log_page_is_filtered_by_type_and_by_subject(clocked: EventStore) -> None:
+    append(clocked, statement(), claim(), statement(), offer())
+    by_type = clocked.read(types=["territory.control_claimed"])
+    assert [e.position for e in by_type.events] == [2]
+    by_subject = clocked.read(subjects=["diplomacy"])
+    assert [e.position for e in by_subject.events] == [1, 3]
+
+
+def test_reads_known_at_stop_at_what_was_recorded_by_then(clocked: EventStore, clock: Clock) -> None:
+    assert clocked.cut(None) == 0 and clocked.cut_head(None) is None
+    append(clocked, statement())
+    clock.now = START + timedelta(seconds=5)
+    append(clocked, statement())
+    between = format_instant(START + timedelta(seconds=1))
+    before = format_instant(START - timedelta(seconds=1))
+    assert clocked.cut_head(between).position == 1  # type: ignore[union-attr]
+    assert (clocked.cut(between), clocked.cut(before), clocked.cut(None)) == (1, 0, 2)
+    assert [e.position for e in clocked.read(known_at=between).events] == [1]
+    assert clocked.read(known_at=before).events == []
+
+
+def test_get_answers_none_for_an_unknown_id(clocked: EventStore) -> None:
+    append(clocked, statement())
+    assert clocked.get(OTHER_ID) is None
+
+
+def test_correctors_are_listed_up_to_a_position(clocked: EventStore) -> None:
+    (target, other) = append(clocked, claim(), statement())
+    (corrector,) = append(clocked, retraction(target.id))
+    assert [e.id for e in clocked.correctors(target.id)] == [corrector.id]
+    assert [e.position for e in clocked.correctors(target.id, until=3)] == [3]
+    assert clocked.correctors(target.id, until=2) == []
+    assert clocked.correctors(other.id) == []
+
+
+def test_valid_time_columns_are_read_up_to_a_limit(clocked: EventStore) -> None:
+    append(clocked, *(statement() for _ in range(4)))
+    assert [p for p, _ in clocked.occurred_from_after(1, 2)] == [2, 3]
