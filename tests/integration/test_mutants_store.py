@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from events.drafts import draft_from_json, draft_or_refusal
+from events.drafts import Draft, draft_from_json, draft_or_refusal
 from events.errors import Conflict, InvalidInput
 from events.instants import format_instant
 from events.recorders import make_engine, recorder_of
@@ -143,7 +143,8 @@ def test_an_empty_batch_is_refused_with_the_limits_named(clocked: EventStore) ->
 def test_a_first_item_refused_without_an_id_is_the_answer_itself(clocked: EventStore) -> None:
     refusal = draft_or_refusal({**statement(), "id": None, "data": {"text": 3}})
     assert isinstance(refusal, InvalidInput) and refusal.claimed_id is None
-    for items in ([refusal], [refusal, draft_from_json(statement())]):
+    batches: list[list[Draft | InvalidInput]] = [[refusal], [refusal, draft_from_json(statement())]]
+    for items in batches:
         with pytest.raises(InvalidInput) as caught:
             clocked.append(items)
         assert caught.value is refusal
