@@ -49,9 +49,8 @@ class BatchView:
             self.stored[event_id] = StoredEvent.from_body(body) if body is not None else None
         if corrected:
             self.correctors.update(correctors_by_target(answers.corrections, corrected))
-        if subjects or ids:
-            self.versions.update(dict.fromkeys(subjects, 0))
-            self.versions.update(answers.versions)
+        # Every subject asked is answered, 0 for one with no events (the recorder contract).
+        self.versions.update(answers.versions)
         return answers
 
     def fetch_stored(self, ids: set[str]) -> dict[str, StoredEvent]:

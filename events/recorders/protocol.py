@@ -61,7 +61,7 @@ class Answers:
     head: Head | None
     bodies: dict[str, str] = field(default_factory=dict)
     corrections: list[CorrectionRow] = field(default_factory=list)
-    versions: dict[str, int] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)  # every subject asked: 0 for none yet
 
 
 class Recorder(Protocol):

@@ -112,6 +112,26 @@ def test_an_event_of_this_batch_can_be_retracted_and_its_retraction_too(store: E
     assert [e.corrects for e in events] == [None, said["id"], undo["id"]]
 
 
+def test_a_retraction_retracted_in_this_batch_frees_its_target(store: EventStore) -> None:
+    # The rules tell a retraction from a replacement by the type of this batch's pending
+    # correctors: the retracted retraction no longer corrects, so a replacement is allowed.
+    (target,) = append(store, claim())
+    undo = retraction(target.id)
+    events = append(store, undo, retraction(undo["id"]), claim(supersedes=target.id))
+    assert [e.position for e in events] == [2, 3, 4]
+    assert events[2].corrects == target.id
+
+
+def test_a_resend_naming_an_unknown_event_is_a_conflict(store: EventStore) -> None:
+    (target,) = append(store, claim())
+    undo = retraction(target.id)
+    append(store, undo)
+    changed = {**undo, "data": {**undo["data"], "target_event_id": "5b2a7e58-2f7c-4d0e-9d52-1d7f0e0e0e0e"}}
+    with pytest.raises(Conflict) as caught:
+        append(store, changed)
+    assert caught.value.extra["existing_position"] == 2
+
+
 def test_a_resend_of_an_event_of_this_batch_counts_its_subject(store: EventStore) -> None:
     offered = offer()
     (stored,) = append(store, offered)
