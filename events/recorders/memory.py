@@ -75,7 +75,7 @@ class InMemoryRecorder:
         return Answers(
             self.head(),
             self.bodies_by_id(txn, questions.ids),
-            self.corrections_around(txn, questions.corrected) if questions.corrected else [],
+            self.corrections_around(txn, questions.corrected),
             self.latest_versions(txn, subjects),
         )
 

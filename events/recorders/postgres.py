@@ -36,7 +36,7 @@ class PostgresRecorder(SqlRecorder):
     lateral_reads = True
 
     @staticmethod
-    def make_engine(url: str, *, application_name: str = "timeline", **kwargs: Any) -> Engine:
+    def make_engine(url: str, *, application_name: str, **kwargs: Any) -> Engine:
         return create_engine(
             url,
             # JIT compiles a query whose estimated cost is high, which a recursive query's
@@ -85,7 +85,7 @@ class PostgresRecorder(SqlRecorder):
         except conn.dialect.loaded_dbapi.Error as exc:
             raise _as_sqlalchemy(conn, sql, exc) from exc
 
-    def corrections_statement(self, targets: Collection[str], *, below: bool = False) -> Statement:
+    def corrections_statement(self, targets: Collection[str], *, below: bool) -> Statement:
         wanted, parameter = self.set_of(targets)
 
         # Every step looks rows up by index, one outer row at a time. Planned as plain joins,

@@ -74,7 +74,7 @@ class SqlRecorder:
     # -- what differs between backends -----------------------------------------------
 
     @staticmethod
-    def make_engine(url: str, *, application_name: str = "timeline", **kwargs: Any) -> Engine:
+    def make_engine(url: str, *, application_name: str, **kwargs: Any) -> Engine:
         """An engine for this backend, set up as the recorder needs."""
         raise NotImplementedError
 
@@ -104,7 +104,7 @@ class SqlRecorder:
         an insert's cost here)."""
         raise NotImplementedError
 
-    def corrections_statement(self, targets: Collection[str], *, below: bool = False) -> Statement:
+    def corrections_statement(self, targets: Collection[str], *, below: bool) -> Statement:
         """The SQL of `corrections_around`: rows of (id, position, type, corrects) in log order."""
         raise NotImplementedError
 
@@ -155,7 +155,7 @@ class SqlRecorder:
         if questions.ids:
             statements.append(self.bodies_statement(questions.ids))
         if questions.corrected:
-            statements.append(self.corrections_statement(questions.corrected))
+            statements.append(self.corrections_statement(questions.corrected, below=False))
         if questions.subjects or questions.ids:  # and the subjects of the events named
             statements.append(self.versions_statement(questions.subjects, questions.ids))
         found = self.run_together(txn, statements)

@@ -30,7 +30,7 @@ class SqliteRecorder(SqlRecorder):
     lateral_reads = False
 
     @staticmethod
-    def make_engine(url: str, *, application_name: str = "timeline", **kwargs: Any) -> Engine:
+    def make_engine(url: str, *, application_name: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _fix_transactions(engine)
         return engine
@@ -54,7 +54,7 @@ class SqliteRecorder(SqlRecorder):
         marks = ", ".join("?" * len(columns))
         conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", list(rows))
 
-    def corrections_statement(self, targets: Collection[str], *, below: bool = False) -> Statement:
+    def corrections_statement(self, targets: Collection[str], *, below: bool) -> Statement:
         wanted, parameter = self.set_of(targets)
         start = "named"
         steps = f"WITH RECURSIVE named(id) AS ({wanted}),"
@@ -92,8 +92,9 @@ def _fix_transactions(engine: Engine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # The 30 s busy timeout is set at connect (connect_args), so that it covers this
+        # pragma too, which waits for a lock another process holds.
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     @event.listens_for(engine, "begin")

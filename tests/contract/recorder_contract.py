@@ -99,12 +99,27 @@ class RecorderContract:
         assert recorder.page(0, 4, 10, ("diplomacy.", "territory.claim_denied"), ()) == [every[1]]
         assert recorder.page(0, 4, 1, (), ("b",)) == [every[2]]
 
+    def test_bounds_at_position_zero_hold_nothing_before_the_first_event(
+        self, store: EventStore, recorder: Recorder
+    ) -> None:
+        events = self.put(store, claim(area="a"), claim(area="b"), statement())
+        assert recorder.page(0, 0, 10, (), ()) == []  # a cut before anything was recorded
+        assert recorder.bodies_between(0, 0, 10) == []
+        assert recorder.occurred_from_after(0, 2) == [(e.position, e.occurred_from) for e in events[:2]]
+
+    def test_a_page_of_several_types_is_in_log_order(self, store: EventStore, recorder: Recorder) -> None:
+        # The (type, position) index would hand the rows over type by type.
+        events = self.put(store, claim(area="a"), statement(), claim(area="b"), statement())
+        types = ("diplomacy.statement_made", "territory.control_claimed")
+        assert recorder.page(0, 4, 10, types, ()) == [(e.position, e.body) for e in events]
+
     def test_a_cut_is_the_last_event_recorded_by_an_instant(
         self, store: EventStore, recorder: Recorder
     ) -> None:
         first, second = self.put(store, claim(area="a")), self.put(store, claim(area="b"))
         cut = recorder.head_at(first[0].recorded_at)
         assert cut is not None and (cut.position, cut.hash) == (1, first[0].hash)
+        assert cut.recorded_at == first[0].recorded_at != second[0].recorded_at
         later = recorder.head_at(second[0].recorded_at)
         assert later is not None and later.position == 2
         assert recorder.head_at("2000-01-01T00:00:00.000000Z") is None
@@ -123,6 +138,7 @@ class RecorderContract:
         of_a = [e for e in events if e.subject == "a"]
         assert recorder.subject_page("a", 0, 10) == [(e.version, e.body) for e in of_a]
         assert recorder.subject_page("a", 1, 2) == [(2, of_a[1].body), (3, of_a[2].body)]
+        assert recorder.subject_page("a", 0, 2) == [(1, of_a[0].body), (2, of_a[1].body)]  # limit
         assert recorder.subject_page("a", 3, 2) == []
         page = store.read_subject("a", after_version=1, limit=2)  # exactly the rest
         assert [e.version for e in page.events] == [2, 3] and page.next_after is None

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from events.notifications import CHANNEL
@@ -38,7 +39,7 @@ class SqlRecorderContract(RecorderContract):
                 (HEAD, ()),
                 recorder.bodies_statement(["x"]),
                 recorder.versions_statement(["c"]),
-                recorder.corrections_statement(["x"]),
+                recorder.corrections_statement(["x"], below=False),
             ]
             together = recorder.run_together(conn, statements)
             alone = [recorder.run_together(conn, [statement])[0] for statement in statements]
@@ -86,6 +87,18 @@ class TestPostgresRecorder(SqlRecorderContract):
             self.put(store, claim(), claim(area="b"))
             heard = [n.payload for n in listening.notifies(timeout=10, stop_after=1)]
         assert heard == ["2"]  # the last new position
+
+    def test_connections_carry_the_application_name(self, recorder: SqlRecorder) -> None:
+        # What an operator sees in pg_stat_activity: "timeline" (the LISTEN connection is
+        # "timeline-listen-PID", service/listener.py).
+        url = recorder.engine.url.render_as_string(hide_password=False)
+        for given, shown in (({}, "timeline"), ({"application_name": "timeline-other"}, "timeline-other")):
+            engine = make_engine(url, **given)
+            try:
+                with engine.connect() as conn:
+                    assert conn.execute(text("SHOW application_name")).scalar() == shown
+            finally:
+                engine.dispose()
 
 
 def test_each_backend_has_its_recorder(tmp_path: Path) -> None:
