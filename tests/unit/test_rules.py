@@ -10,7 +10,7 @@ import pytest
 from events.drafts import draft_from_json
 from events.errors import Conflict, InvalidInput
 from events.rules import Known, check_append, is_live
-from tests.factories import claim, offer, rejection, retraction
+from tests.factories import claim, denial, offer, rejection, retraction, statement
 
 NOW = datetime(2025, 5, 1, tzinfo=UTC)
 
@@ -91,3 +91,75 @@ def test_expected_version() -> None:
     with pytest.raises(Conflict) as refused:
         log.append(claim(expected_version=0))
     assert refused.value.extra["actual_version"] == 1
+
+
+# -- each refusal names its field and says why, in the words clients show --------------
+
+UNKNOWN = "5b2a7e58-2f7c-4d0e-9d52-1d7f0e0e0e0e"
+
+
+def _refusals(log: MemoryLog) -> list[tuple[dict[str, object], str, str]]:
+    """(envelope, path, message) of each refusal check_append can give."""
+    kursk = log.append(claim())
+    offered = log.append(offer(party="ru", counterparty="ua"))
+    return [
+        (retraction(UNKNOWN), "/data/target_event_id", f"no event {UNKNOWN} is stored"),
+        (
+            rejection(kursk.id),
+            "/data/offer_event_id",
+            f"{kursk.id} is a territory.control_claimed, not a talks.offer_made",
+        ),
+        (
+            denial(area="ua-sumy-oblast", data_extra={"denied_event_id": kursk.id}),
+            "/data/denied_event_id",
+            f"{kursk.id} is a claim on ru-kursk-oblast, not on this area",
+        ),
+        (rejection(offered.id, party="ru"), "/data/offer_event_id", f"{offered.id} was not offered to ru"),
+        (claim(supersedes=UNKNOWN), "/supersedes", f"no event {UNKNOWN} is stored"),
+        (
+            statement(supersedes=kursk.id),
+            "/supersedes",
+            f"{kursk.id} is a territory.control_claimed; only an event of the same type can replace it",
+        ),
+        (
+            retraction(kursk.id, subject="ua-sumy-oblast"),
+            "/subject",
+            "the subject of this event is 'ru-kursk-oblast'",
+        ),
+        (
+            claim(occurred_at="2025-05-03"),
+            "/occurred_at",
+            "occurred_at lies more than 24 hours in the future",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("case", range(8))
+def test_each_refusal_names_its_field_and_reason(case: int) -> None:
+    log = MemoryLog()
+    envelope, path, message = _refusals(log)[case]
+    with pytest.raises(InvalidInput) as refused:
+        log.append(envelope)
+    assert refused.value.detail == message
+    assert [(e.path, e.message) for e in refused.value.errors] == [(path, message)]
+
+
+def test_a_second_correction_names_the_first() -> None:
+    log = MemoryLog()
+    original = log.append(claim())
+    fix = log.append(claim(supersedes=original.id))
+    with pytest.raises(Conflict) as refused:
+        log.append(retraction(original.id))
+    assert (
+        refused.value.detail == f"{original.id} is already corrected by {fix.id}; correct that event instead."
+    )
+
+
+def test_denying_an_event_does_not_correct_it() -> None:
+    # Only a supersession or a retraction corrects: a denial of a claim already replaced
+    # is no second correction of it.
+    log = MemoryLog()
+    original = log.append(claim())
+    log.append(claim(supersedes=original.id))
+    denied = log.append(denial(data_extra={"denied_event_id": original.id}))
+    assert denied.corrects is None
