@@ -19,12 +19,13 @@ class Liveness:
 
     def is_live(self, event_id: str) -> bool:
         live = self._live
+        if event_id in live:
+            return live[event_id]
+        # A retraction names one event, so the retractions form a tree: no event is pushed
+        # twice, and only the one asked about can have been decided by an earlier call.
         stack = [event_id]
         while stack:
             current = stack[-1]
-            if current in live:
-                stack.pop()
-                continue
             retractions = self._retractions_of(current)
             pending = [r for r in retractions if r not in live]
             if pending:
