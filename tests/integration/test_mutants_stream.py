@@ -5,11 +5,14 @@ case one a planted bug (a mutant) breaks (docs/testing.md, "Mutation testing")."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine, Iterator
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 import service.stream
 import service.tail
@@ -48,6 +51,47 @@ def fetched(store: EventStore, buffer_events: int) -> Tail:
 
 def positions(messages: list[Message] | None) -> list[int] | None:
     return None if messages is None else [m.row.position for m in messages]
+
+
+class Database:
+    """The store's reads (`head`, `rows_after`) counted, and failing as they do when the
+    database is away."""
+
+    def __init__(self, store: EventStore, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.reads = 0
+        self.away = False
+        for name in ("head", "rows_after"):
+            monkeypatch.setattr(store, name, self._counted(getattr(store, name)))
+
+    def _counted(self, read: Callable[..., T]) -> Callable[..., T]:
+        def counted(*args: Any) -> T:
+            self.reads += 1
+            if self.away:
+                raise OperationalError("SELECT", {}, Exception("connection refused"))
+            return read(*args)
+
+        return counted
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("not within 5 s")
+
+
+@pytest.fixture
+def stream_log(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> pytest.LogCaptureFixture:
+    # create_app stops `timeline` from propagating to the root logger, where caplog listens.
+    monkeypatch.setattr(logging.getLogger("timeline"), "propagate", True)
+    caplog.set_level(logging.INFO, logger="timeline.stream")
+    return caplog
+
+
+def lines(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
+    """What an operator reads in the log: (level, message) of the stream's lines."""
+    return [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "timeline.stream"]
 
 
 # -- the tail's buffer ----------------------------------------------------------------
@@ -139,7 +183,8 @@ def test_start_reads_the_head_and_a_wake_reads_new_events(store: EventStore) -> 
 
 def test_the_poll_reads_what_no_wake_announced(store: EventStore) -> None:
     async def scenario() -> int:
-        tail = Tail(store, poll_seconds=0.05, buffer_events=10, tick_seconds=60)
+        # the pause that lets a burst of appends land follows a wake only: none here
+        tail = Tail(store, poll_seconds=0.05, buffer_events=10, coalesce_seconds=60, tick_seconds=60)
         tail.start_without_head()
         fill(store, 3)
         for _ in range(200):
@@ -189,7 +234,9 @@ def test_waiters_are_woken_by_a_fetch_by_the_tick_and_by_closing(store: EventSto
     assert run(scenario()) == ["tick", "closing"]
 
 
-def test_a_failing_read_is_retried_on_the_next_poll(store: EventStore) -> None:
+def test_a_failing_read_is_retried_on_the_next_poll(
+    store: EventStore, stream_log: pytest.LogCaptureFixture
+) -> None:
     calls: list[int] = []
     real = store.rows_after
 
@@ -214,6 +261,130 @@ def test_a_failing_read_is_retried_on_the_next_poll(store: EventStore) -> None:
 
     assert run(scenario()) == 2
     assert len(calls) >= 2
+    # Not the database's doing, so no outage: the failure with its traceback; and, since the
+    # tail started without the database, the first read that works says it answers.
+    assert lines(stream_log) == [
+        ("ERROR", "tail reader failed; retrying"),
+        ("INFO", "the database answers again"),
+    ]
+    failure = stream_log.records[0].exc_info
+    assert failure is not None and failure[0] is RuntimeError
+
+
+def test_the_tail_runs_two_named_tasks_and_stop_awaits_them(store: EventStore) -> None:
+    async def scenario() -> dict[str, bool]:
+        tail = Tail(store, poll_seconds=60, buffer_events=10, tick_seconds=60)
+        await tail.start()
+        tasks = [t for t in asyncio.all_tasks() if t.get_name().startswith("timeline-")]
+        await tail.stop()
+        return {t.get_name(): t.done() for t in tasks}
+
+    # named for debugging (asyncio's task dumps), and ended, not just asked to, when stop returns
+    assert run(scenario()) == {"timeline-tail": True, "timeline-tail-tick": True}
+
+
+def test_stop_waits_for_a_read_in_progress(store: EventStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    reading, release = threading.Event(), threading.Event()
+    real = store.rows_after
+
+    def slow(after: int, limit: int) -> list[Row]:
+        reading.set()
+        release.wait(5)
+        return real(after, limit)
+
+    monkeypatch.setattr(store, "rows_after", slow)
+
+    async def scenario() -> bool:
+        tail = Tail(store, poll_seconds=60, buffer_events=10, tick_seconds=60)
+        await tail.start()
+        tail.wake()
+        await until(reading.is_set)
+        stopping = asyncio.ensure_future(tail.stop())
+        await asyncio.sleep(0.05)
+        stopped_while_reading = stopping.done()
+        release.set()
+        await stopping
+        return stopped_while_reading
+
+    # the read holds a connection: the engine is disposed after stop, so stop waits for it
+    assert run(scenario()) is False
+
+
+def test_a_wake_before_the_tail_starts_or_after_its_loop_closed_is_ignored(store: EventStore) -> None:
+    # Appends call wake (the store's after_commit) from the thread pool, whenever they commit.
+    tail = Tail(store, poll_seconds=60, buffer_events=10, tick_seconds=60)
+    tail.wake()
+
+    async def scenario() -> None:
+        await tail.start()
+        await tail.stop()
+
+    run(scenario())
+    tail.wake()
+
+
+def test_a_tail_started_without_the_database_reads_on_a_wake_and_says_when_it_answers(
+    store: EventStore, stream_log: pytest.LogCaptureFixture
+) -> None:
+    fill(store, 2)
+
+    async def scenario() -> int:
+        tail = Tail(store, poll_seconds=60, buffer_events=10, tick_seconds=60)
+        tail.start_without_head()
+        tail.wake()  # no poll for a minute: the wake alone reads
+        await until(lambda: tail.head == 2)
+        await tail.stop()
+        return tail.head
+
+    assert run(scenario()) == 2
+    assert lines(stream_log) == [("INFO", "the database answers again")]
+
+
+def test_an_outage_ends_the_open_streams_and_is_logged_with_its_end(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch, stream_log: pytest.LogCaptureFixture
+) -> None:
+    database = Database(store, monkeypatch)
+
+    async def scenario() -> list[bytes | BaseException]:
+        tail = Tail(store, poll_seconds=60, buffer_events=10, tick_seconds=1)
+        await tail.start()
+        streams = [subscription(store, tail, 0, None, settings()) for _ in range(2)]
+        for stream in streams:
+            await take(stream, 1)  # retry:
+        assert tail.subscribers == 2
+        ending = [asyncio.ensure_future(anext(stream)) for stream in streams]
+        database.away = True
+        tail.wake()
+        outcomes = await asyncio.wait_for(asyncio.gather(*ending, return_exceptions=True), timeout=5)
+        assert tail.subscribers == 0
+        database.away = False
+        tail.wake()
+        await until(lambda: tail.available)
+        await tail.stop()
+        return outcomes
+
+    outcomes = run(scenario())
+    assert [type(e) for e in outcomes] == [StopAsyncIteration, StopAsyncIteration]  # ended cleanly
+    assert lines(stream_log) == [
+        ("WARNING", "tail reader could not read the log; retrying"),
+        ("WARNING", "the database is not answering; ending 2 streams"),
+        ("INFO", "the database answers again"),
+    ]
+    failure = stream_log.records[0].exc_info  # the traceback says what the database answered
+    assert failure is not None and failure[0] is OperationalError
+
+
+def test_each_read_is_shown_to_the_observers(store: EventStore) -> None:
+    # The delivery-lag metric (service/metrics.py) is such an observer.
+    fill(store, 3)
+    tail = Tail(store, poll_seconds=60, buffer_events=10)
+    reads: list[list[int]] = []
+    tail.on_rows.append(lambda rows: reads.append([r.position for r in rows]))
+    run(tail._fetch())
+    fill(store, 2)
+    run(tail._fetch())
+    run(tail._fetch())  # nothing new: nothing to show
+    assert reads == [[1, 2, 3], [4, 5]]
 
 
 # -- one stream's loop ----------------------------------------------------------------
