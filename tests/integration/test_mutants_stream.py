@@ -540,6 +540,144 @@ def test_a_subscriber_that_is_not_idle_does_not_ping(store: EventStore) -> None:
     assert run(scenario()) == [RETRY]
 
 
+class Clock:
+    """The stream's clock (`service.stream.time`), moved by the test: pings and checkpoints
+    fall due by it, so that no test waits for them, or races them, in real time."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(service.stream, "time", clock)
+    return clock
+
+
+async def settle() -> None:
+    """Let the other tasks run until they wait (for the tail, or a read in the thread pool)."""
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def asking(stream: AsyncIterator[bytes]) -> asyncio.Future[bytes]:
+    """Ask for the stream's next message: it resumes from its last one now (the sender has
+    written that one) and runs until it sends or waits."""
+    pending = asyncio.ensure_future(anext(stream))
+    await settle()
+    return pending
+
+
+async def sent_at(tail: Tail, clock: Clock, now: float, pending: asyncio.Future[bytes]) -> bytes | None:
+    """Woken by a tick at `now`: what the stream sends, or None when it waits on."""
+    clock.now = now
+    tail._wake_subscribers()
+    done, _ = await asyncio.wait({pending}, timeout=0.1)
+    if not done:
+        return None
+    return pending.result()
+
+
+async def sends_at(tail: Tail, clock: Clock, now: float, pending: asyncio.Future[bytes]) -> bytes:
+    clock.now = now
+    tail._wake_subscribers()
+    return await asyncio.wait_for(pending, timeout=5)
+
+
+async def ended(pending: asyncio.Future[bytes]) -> bool:
+    try:
+        await asyncio.wait_for(pending, timeout=5)
+    except StopAsyncIteration:
+        return True
+    return False
+
+
+# Ticks of 1 s and a ping due every 4 s: a stream woken 3 s after its last write pings, since
+# waiting for the next tick would reach 4 s.
+TICKING = {"poll_seconds": 60, "buffer_events": 10, "tick_seconds": 1.0}
+
+
+def test_an_idle_stream_pings_a_tick_before_the_interval_and_again_after_its_ping(
+    store: EventStore, clock: Clock
+) -> None:
+    tail = Tail(store, **TICKING)  # type: ignore[arg-type]
+
+    async def scenario() -> list[bytes | None]:
+        stream = subscription(store, tail, 0, None, settings(stream_ping_seconds=4))
+        await take(stream, 1)
+        pending = await asking(stream)  # at 100
+        got = [await sent_at(tail, clock, 102.5, pending), await sends_at(tail, clock, 103, pending)]
+        pending = await asking(stream)  # the stream goes on after its ping
+        got += [await sent_at(tail, clock, 105.5, pending), await sends_at(tail, clock, 106, pending)]
+        pending = await asking(stream)
+        tail.close_streams()
+        assert await ended(pending)
+        return got
+
+    assert run(scenario()) == [None, PING, None, PING]
+
+
+def test_a_stream_waiting_for_the_database_pings_and_asks_it_once_a_tick(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch, clock: Clock
+) -> None:
+    database = Database(store, monkeypatch)
+    database.away = True
+    tail = Tail(store, **TICKING)  # type: ignore[arg-type]
+    tail.database_failed()  # as the route does when its own read of the head fails
+
+    async def scenario() -> list[bytes | None]:
+        stream = subscription(store, tail, None, None, settings(stream_ping_seconds=4))
+        await take(stream, 1)
+        pending = await asking(stream)  # at 100
+        await until(lambda: database.reads == 1)
+        await asyncio.sleep(0.05)
+        assert database.reads == 1  # no tick yet: not asked again
+        got = [await sent_at(tail, clock, 102.5, pending), await sends_at(tail, clock, 103, pending)]
+        pending = await asking(stream)
+        got += [await sent_at(tail, clock, 105.5, pending), await sends_at(tail, clock, 106, pending)]
+        pending = await asking(stream)
+        tail.close_streams()
+        assert await ended(pending)
+        return got
+
+    assert run(scenario()) == [None, PING, None, PING]
+
+
+@pytest.mark.parametrize(
+    ("types", "make", "at", "kind"),
+    [
+        ([], statement, 102, "the read's bytes"),
+        (["diplomacy."], statement, 102, "a buffered event"),
+        (["talks."], statement, 102, "a checkpoint at once (a second since the last id)"),
+        (["talks."], statement, 100.5, "a checkpoint when idle (within the second)"),
+    ],
+)
+def test_the_ping_is_due_from_the_last_write(
+    store: EventStore, clock: Clock, types: list[str], make: Any, at: float, kind: str
+) -> None:
+    tail = Tail(store, **TICKING)  # type: ignore[arg-type]
+
+    async def scenario() -> list[bytes | None]:
+        stream = subscription(store, tail, 0, matcher(types, []), settings(stream_ping_seconds=4))
+        await take(stream, 1)
+        pending = await asking(stream)  # waits at 100
+        clock.now = at
+        fill(store, 1, make)
+        await tail._fetch()
+        got: list[bytes | None] = [await asyncio.wait_for(pending, timeout=5)]
+        pending = await asking(stream)
+        got += [await sent_at(tail, clock, at + 2.5, pending), await sends_at(tail, clock, at + 3, pending)]
+        tail.close_streams()
+        return got
+
+    got = run(scenario())
+    assert got == [checkpoint(1) if types == ["talks."] else messages_of(store, 0), None, PING], kind
+
+
 # -- filters and the starting point ----------------------------------------------------
 
 
