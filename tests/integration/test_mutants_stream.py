@@ -441,15 +441,17 @@ def test_a_subscriber_in_the_buffer_pages_from_it(store: EventStore, monkeypatch
     monkeypatch.setattr(service.stream, "PAGE", 2)
     fill(store, 5)
     tail = fetched(store, 10)
-    tail.store = None  # type: ignore[assignment]  # the buffer alone serves it
+    database = Database(store, monkeypatch)
 
-    async def scenario() -> list[bytes]:
+    async def scenario() -> tuple[list[bytes], int]:
         stream = subscription(store, tail, 1, None, settings())
         got = await take(stream, 3)
         tail.close_streams()
-        return got
+        return got, database.reads
 
-    assert run(scenario()) == [RETRY, messages_of(store, 1, 2), messages_of(store, 3, 2)]
+    got, reads = run(scenario())
+    assert got == [RETRY, messages_of(store, 1, 2), messages_of(store, 3, 2)]
+    assert reads == 0  # the buffer alone served it
 
 
 def test_a_filtered_subscriber_gets_a_checkpoint_past_what_it_skipped(store: EventStore) -> None:
@@ -676,6 +678,95 @@ def test_the_ping_is_due_from_the_last_write(
 
     got = run(scenario())
     assert got == [checkpoint(1) if types == ["talks."] else messages_of(store, 0), None, PING], kind
+
+
+def test_a_subscriber_at_the_head_gets_a_read_longer_than_a_page_in_one_write(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the fan-out's cost is per write: each read is one write to every subscriber at the head
+    monkeypatch.setattr(service.stream, "PAGE", 2)
+    fill(store, 3)
+    tail = fetched(store, 10)
+
+    async def scenario() -> list[bytes]:
+        stream = subscription(store, tail, 0, None, settings())
+        got = await take(stream, 2)
+        tail.close_streams()
+        return got
+
+    assert run(scenario()) == [RETRY, messages_of(store, 0)]
+
+
+def test_a_filtered_subscriber_paging_from_the_database_gets_a_checkpoint_after_each_page(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch, clock: Clock
+) -> None:
+    # A client that drops during its catch-up resumes past what was skipped, at once.
+    monkeypatch.setattr(service.stream, "PAGE", 2)
+    fill(store, 1, statement)
+    fill(store, 1, claim)
+    fill(store, 2, statement)
+    tail = fetched(store, 1)  # keeps 4
+
+    async def scenario() -> list[bytes]:
+        stream = subscription(store, tail, 0, matcher(["diplomacy."], []), settings())
+        got = await take(stream, 4)
+        tail.close_streams()
+        return got
+
+    assert run(scenario()) == [RETRY, messages_of(store, 0, 1), checkpoint(2), messages_of(store, 2, 2)]
+
+
+def test_a_filtered_subscriber_paging_from_the_buffer_gets_a_checkpoint_each_second_of_skipping(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch, clock: Clock
+) -> None:
+    monkeypatch.setattr(service.stream, "PAGE", 2)
+    fill(store, 1, statement)
+    fill(store, 3, claim)
+    fill(store, 1, statement)
+    fill(store, 1, claim)
+    tail = fetched(store, 10)
+    wanted = matcher(["diplomacy."], [])
+    assert wanted is not None
+
+    def slowly(row: Row) -> bool:  # filtering takes half a second an event
+        clock.now += 0.5
+        return wanted(row)
+
+    async def scenario() -> list[bytes]:
+        stream = subscription(store, tail, 0, slowly, settings())
+        got = await take(stream, 5)
+        tail.close_streams()
+        return got
+
+    # 1 sent at 101 (after filtering 1 and 2); 3 and 4 skipped by 102: a second, so a checkpoint;
+    # 5 sent; 6 skipped with nothing more to read: a checkpoint
+    assert run(scenario()) == [
+        RETRY,
+        messages_of(store, 0, 1),
+        checkpoint(4),
+        messages_of(store, 4, 1),
+        checkpoint(6),
+    ]
+
+
+def test_an_event_read_while_the_checkpoint_was_sent_follows_it_without_a_tick(
+    store: EventStore, clock: Clock
+) -> None:
+    fill(store, 1, statement)
+    fill(store, 1, claim)
+    tail = Tail(store, **TICKING)  # type: ignore[arg-type]  # not started: no tick comes
+    run(tail._fetch())
+
+    async def scenario() -> list[bytes]:
+        stream = subscription(store, tail, 0, matcher(["diplomacy."], []), settings())
+        got = await take(stream, 3)  # retry, 1, the checkpoint past 2
+        fill(store, 1, statement)
+        await tail._fetch()  # before the stream is asked for more
+        got += await take(stream, 1)
+        tail.close_streams()
+        return got
+
+    assert run(scenario()) == [RETRY, messages_of(store, 0, 1), checkpoint(2), messages_of(store, 2)]
 
 
 # -- filters and the starting point ----------------------------------------------------
