@@ -769,6 +769,60 @@ def test_an_event_read_while_the_checkpoint_was_sent_follows_it_without_a_tick(
     assert run(scenario()) == [RETRY, messages_of(store, 0, 1), checkpoint(2), messages_of(store, 2)]
 
 
+def test_a_stream_opened_during_an_outage_behind_the_buffer_waits_asking_once_a_tick(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch, clock: Clock
+) -> None:
+    fill(store, 6)
+    tail = fetched(store, 2)  # keeps 5, 6
+    database = Database(store, monkeypatch)
+    database.away = True
+    tail.database_failed()  # the route's read of the head failed; it starts the stream at 2
+
+    async def scenario() -> bytes:
+        stream = subscription(store, tail, 2, None, settings())
+        await take(stream, 1)
+        pending = await asking(stream)
+        await until(lambda: database.reads == 1)
+        await asyncio.sleep(0.05)
+        assert database.reads == 1 and not pending.done()  # open, and not asking again
+        tail._wake_subscribers()  # a tick: asked once more
+        await until(lambda: database.reads == 2)
+        await asyncio.sleep(0.05)
+        assert database.reads == 2 and not pending.done()
+        database.away = False
+        tail._wake_subscribers()
+        got = await asyncio.wait_for(pending, timeout=5)
+        tail.close_streams()
+        return got
+
+    assert run(scenario()) == messages_of(store, 2)
+
+
+def test_a_stream_opened_during_an_outage_starts_after_its_last_event_id_once_the_database_answers(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch, clock: Clock
+) -> None:
+    fill(store, 3)
+    database = Database(store, monkeypatch)
+    database.away = True
+    tail = Tail(store, **TICKING)  # type: ignore[arg-type]  # as started without the database
+    tail.database_failed()
+
+    async def scenario() -> bytes:
+        # Last-Event-ID 2: beyond the tail's head, so the route could not place it
+        stream = subscription(store, tail, None, None, settings(), start=2)
+        await take(stream, 1)
+        pending = await asking(stream)
+        await until(lambda: database.reads == 1)
+        database.away = False
+        tail._wake_subscribers()  # a tick: the stream reads the head, 3
+        await tail._fetch()
+        got = await asyncio.wait_for(pending, timeout=5)
+        tail.close_streams()
+        return got
+
+    assert run(scenario()) == messages_of(store, 2)
+
+
 # -- filters and the starting point ----------------------------------------------------
 
 
