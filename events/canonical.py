@@ -58,8 +58,9 @@ class _FormReader(threading.local):
     """A JSON decoder whose hooks note what keeps `json.dumps` from being JCS. One per
     thread, built once: building a decoder costs about as much as a small parse."""
 
+    fast: bool  # set by each read, cleared by the hooks
+
     def __init__(self) -> None:
-        self.fast = True
         self.decoder = json.JSONDecoder(
             parse_float=self._not_fast, parse_int=self._int, parse_constant=self._not_fast
         )

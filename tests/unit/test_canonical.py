@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -11,7 +12,13 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from events.canonical import canonical, canonical_object, canonical_scalar, loads_noting_form
+from events.canonical import (
+    _fast_form_is_jcs,
+    canonical,
+    canonical_object,
+    canonical_scalar,
+    loads_noting_form,
+)
 from events.envelope import seal_unsealed, unsealed_of
 
 # Text as validation lets it through: no lone surrogates, no U+0000.
@@ -161,3 +168,45 @@ def test_sealing_from_pieces_matches_the_package(event: dict[str, Any]) -> None:
     )
     assert digest == hashlib.sha256(rfc8785.dumps(event)).hexdigest()
     assert body == rfc8785.dumps({**event, "hash": digest}).decode()
+
+
+# -- the fast path is taken where it is safe: what makes parsing and hashing cheap -------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"a": 1, "b": [true, null, "x"]}', "[9007199254740991]", "[-9007199254740991]", "[1000000000000000]"],
+)
+def test_plain_values_are_noted_fast(text: str) -> None:
+    # integers up to the safe limit, however many digits, keep the fast form
+    value, fast = loads_noting_form(text)
+    assert fast is True and json.dumps(value, sort_keys=True, separators=(",", ":")) == canonical(value)
+
+
+def test_every_thread_notes_the_form_alike() -> None:
+    # The reader is per thread (requests are parsed in a pool): a new thread builds its own.
+    seen: list[list[bool]] = []
+    texts = ["[1]", "[1.0]", "[NaN]", "[9007199254740992]"]
+    worker = threading.Thread(target=lambda: seen.append([loads_noting_form(t)[1] for t in texts]))
+    worker.start()
+    worker.join()
+    assert seen == [[True, False, False, False]]
+
+
+@pytest.mark.parametrize(
+    ("value", "fast"),
+    [
+        ({"a": [1, "x", None, True]}, True),
+        (2**53 - 1, True),
+        (-(2**53 - 1), True),
+        (2**53, False),
+        ({"a": 5.0}, False),
+        ({"é": 1}, False),
+    ],
+)
+def test_the_fast_form_is_taken_for_plain_values_only(value: Any, fast: bool) -> None:
+    assert _fast_form_is_jcs(value) is fast
+
+
+def test_booleans_are_jcs_literals() -> None:
+    assert (canonical_scalar(True), canonical_scalar(False)) == ("true", "false")
