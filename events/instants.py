@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import lru_cache
 
 # [0-9], not \d (which matches other scripts' digits), and \Z, not $ (which allows a final newline).
@@ -127,8 +127,8 @@ def parse_occurred_at(text: str) -> Period:
 def parse_query_instant(text: str) -> datetime:
     """as_of / known_at: a date-time with an offset, or a date D meaning D 23:59:59.999999Z."""
     if _DAY.match(text):
-        day = parse_date(text)
-        return _midnight(day) + timedelta(days=1) - ONE_MICROSECOND
+        # Combined, not D+1 minus a microsecond: D+1 does not exist for 9999-12-31.
+        return datetime.combine(parse_date(text), time.max, tzinfo=UTC)
     return parse_date_time(text)
 
 
@@ -136,5 +136,9 @@ def parse_day_or_date_time(text: str, *, end_of_day: bool) -> datetime:
     """Ceasefire `starts`/`ends`: a date means its start, or for ends its exclusive end."""
     if _DAY.match(text):
         start = _midnight(parse_date(text))
-        return start + timedelta(days=1) if end_of_day else start
+        try:
+            return start + timedelta(days=1) if end_of_day else start
+        except OverflowError:
+            # The end of 9999-12-31 cannot be written as an instant: a refusal, not an error.
+            raise BadInstant(f"{text!r} ends after 9999-12-31T23:59:59.999999Z") from None
     return parse_date_time(text)
