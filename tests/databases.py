@@ -12,6 +12,7 @@ import itertools
 import os
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, text
@@ -84,9 +85,18 @@ class PostgresDatabases:
         return self._create(f"{self.prefix}_{next(self.counter)}", self.template)
 
     def close(self) -> None:
-        with self.admin.connect() as conn:
-            for name in reversed(self.created):
+        # Hundreds of databases, each DROP a checkpoint and a folder removed: one at a time
+        # they outlasted the last test's timeout (300 s) on a loaded machine. The copies go
+        # four at a time, the template they were made from last.
+        def drop(name: str) -> None:
+            with self.admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+        copies = [name for name in self.created if name != self.template]
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(drop, copies))
+        if self.template is not None:
+            drop(self.template)
         self.admin.dispose()
 
 
