@@ -147,10 +147,8 @@ class RootBuilder:
 
     def __init__(self) -> None:
         self.stack: list[tuple[int, bytes]] = []  # (subtree size, hash), sizes decreasing
-        self.size = 0
 
     def add(self, leaf: bytes) -> None:
-        self.size += 1
         size, current = 1, leaf
         while self.stack and self.stack[-1][0] == size:
             left = self.stack.pop()[1]

@@ -94,7 +94,7 @@ class ChainVerifier:
             return self._fail(at, "malformed", f"the event cannot be canonicalised: {exc}")
         if computed != recorded_hash:
             return self._fail(
-                at if position != at else position,
+                at,
                 "hash_mismatch",
                 "the event does not hash to its recorded hash",
             )
