@@ -199,6 +199,10 @@ class RecorderContract:
             # the subjects asked for and those of the events named (a rejection takes its
             # offer's subject)
             assert answers.versions == {"a": 2, "b": 1, "c": 0}  # a: the claim and its retraction
+            # what corrects a correction, not what it corrects: the chain below is not read
+            of_fix = recorder.begin_append(txn, Questions(corrected=[fix.id])).corrections
+            assert of_fix == recorder.corrections_around(txn, [fix.id])
+            assert first.id not in [row.id for row in of_fix]
 
     def test_begin_append_on_an_empty_log(self, recorder: Recorder) -> None:
         with recorder.append_transaction() as txn:
