@@ -4,13 +4,15 @@ fail on cue, and one stream driven in this process."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy.exc import OperationalError
 
 from events.drafts import draft_from_json
+from events.recorders import make_engine, recorder_of
 from events.store import EventStore
 from service.config import Settings
 from service.tail import Message, Tail
@@ -72,3 +74,10 @@ def settings(**overrides: Any) -> Settings:
 
 async def take(stream: AsyncIterator[bytes], count: int) -> list[bytes]:
     return [await asyncio.wait_for(anext(stream), timeout=5) for _ in range(count)]
+
+
+def stream_store(database_url: str) -> Iterator[EventStore]:
+    """The `store` fixture of the tail's and the stream's tests: no hooks, a fixed clock."""
+    engine = make_engine(database_url)
+    yield EventStore(recorder_of(engine), hooks=[], clock=lambda: datetime(2025, 5, 1, tzinfo=UTC))
+    engine.dispose()

@@ -5,27 +5,30 @@ bug (a mutant) breaks (docs/testing.md, "Mutation testing")."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 import service.stream
 import service.tail
-from events.recorders import make_engine, recorder_of
 from events.store import EventStore, Row
 from service.stream import PING, checkpoint, matcher, start_after, subscription
 from service.tail import Tail, encode
 from tests.factories import claim, statement
-from tests.integration.stream_helpers import RETRY, Database, fetched, fill, run, settings, take, until
+from tests.integration.stream_helpers import (
+    RETRY,
+    Database,
+    fetched,
+    fill,
+    run,
+    settings,
+    stream_store,
+    take,
+    until,
+)
 
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[EventStore]:
-    engine = make_engine(database_url)
-    yield EventStore(recorder_of(engine), hooks=[], clock=lambda: datetime(2025, 5, 1, tzinfo=UTC))
-    engine.dispose()
+store = pytest.fixture(name="store")(stream_store)
 
 
 # -- one stream's loop ----------------------------------------------------------------

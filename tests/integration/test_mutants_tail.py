@@ -7,26 +7,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.exc import OperationalError
 
 import service.stream
 import service.tail
-from events.recorders import make_engine, recorder_of
 from events.store import EventStore, Row
 from service.stream import subscription
 from service.tail import Tail, encode
-from tests.integration.stream_helpers import Database, fetched, fill, positions, run, settings, take, until
+from tests.integration.stream_helpers import (
+    Database,
+    fetched,
+    fill,
+    positions,
+    run,
+    settings,
+    stream_store,
+    take,
+    until,
+)
 
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[EventStore]:
-    engine = make_engine(database_url)
-    yield EventStore(recorder_of(engine), hooks=[], clock=lambda: datetime(2025, 5, 1, tzinfo=UTC))
-    engine.dispose()
+store = pytest.fixture(name="store")(stream_store)
 
 
 @pytest.fixture
