@@ -84,6 +84,11 @@ def interesting_instants(store: EventStore) -> tuple[list[str], list[str]]:
 def test_the_read_model_answers_as_the_fold_does(
     databases: Databases, history: Any, data: st.DataObject
 ) -> None:
+    answers_as_the_fold_does(databases, history, data)
+
+
+def answers_as_the_fold_does(databases: Databases, history: Any, data: st.DataObject) -> None:
+    """The body, shared with the mutation run's smaller version (test_mutants_read_model.py)."""
     engine = make_engine(databases.fresh_url())
     try:
         store = build_store(engine)
@@ -135,6 +140,10 @@ def pages(names: list[str]) -> st.SearchStrategy[Page]:
 def test_windowed_and_paged_answers_are_the_full_answer_cut(
     databases: Databases, history: Any, data: st.DataObject
 ) -> None:
+    windowed_answers_are_the_full_answer_cut(databases, history, data)
+
+
+def windowed_answers_are_the_full_answer_cut(databases: Databases, history: Any, data: st.DataObject) -> None:
     """The read model's windows and pages against the fold's answer, cut by the same window."""
     engine = make_engine(databases.fresh_url())
     try:
