@@ -54,14 +54,16 @@ class Progress:
     """`update(done, note)` as work goes, `finish(note)` at the end. `total` may be raised
     while running (a step that learns its size late)."""
 
-    def __init__(self, total: int, unit: str, stream: TextIO = sys.stderr) -> None:
+    def __init__(self, total: int, unit: str, stream: TextIO | None = None) -> None:
         self.total = max(total, 1)
         self.unit = unit
-        self.stream = stream
+        # sys.stderr when called, not when imported: a caller (or a test's capture) that
+        # replaced it since must get the bar, never a stream that has been closed.
+        self.stream = stream if stream is not None else sys.stderr
         self.started = time.monotonic()
         self.last_shown = 0.0
         self.done = 0
-        self.tty = stream.isatty()
+        self.tty = self.stream.isatty()
         self.bar: RichProgress | None = None
         if self.tty:
             amount: list[ProgressColumn] = (
@@ -77,7 +79,7 @@ class Progress:
                 TextColumn("left"),
                 TimeRemainingColumn(),
                 TextColumn("{task.description}"),
-                console=Console(file=stream),
+                console=Console(file=self.stream),
             )
             self.task = self.bar.add_task("", total=self.total)
             self.bar.start()
@@ -123,7 +125,7 @@ class LazyProgress:
     """A progress callback `(done, total)` that shows a bar only once work is reported:
     for steps that are usually instant (a migration that may have to rebuild)."""
 
-    def __init__(self, unit: str, note: str, stream: TextIO = sys.stderr) -> None:
+    def __init__(self, unit: str, note: str, stream: TextIO | None = None) -> None:
         self.unit, self.note, self.stream = unit, note, stream
         self.bar: Progress | None = None
 

@@ -77,3 +77,17 @@ def test_a_lazy_bar_shows_nothing_for_instant_work() -> None:
         bar(5, 10)
         bar(10, 10)
     assert "building the read model" in out.getvalue()
+
+
+def test_the_bar_goes_to_stderr_as_it_is_when_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The default was once sys.stderr as it was at import: a program (or a test's capture)
+    # that replaced stderr since got its bar on the old stream, or a closed one.
+    for make in (lambda: Progress(10, "events"), lambda: LazyProgress("events", "building")):
+        now = io.StringIO()
+        monkeypatch.setattr("sys.stderr", now)
+        bar = make()
+        if isinstance(bar, LazyProgress):
+            bar(10, 10)
+        else:
+            bar.finish("built")
+        assert now.getvalue() != ""
