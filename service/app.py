@@ -40,6 +40,7 @@ from service.config import Settings, get_settings
 from service.group_commit import GroupCommit
 from service.listener import Listener
 from service.logs import StripAccessToken, install_app_logging, install_redaction
+from service.malloc_arenas import cap_arenas
 from service.rate_limits import RateLimits, document_rate_limits, enforce_rate_limits
 from service.read_model import RebuildStatus
 from service.request_log import RequestLog
@@ -233,4 +234,6 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 def app_from_environment() -> FastAPI:
     """For `uvicorn --factory` and worker processes: settings from the environment."""
-    return create_app(Settings(), serving=True)
+    settings = Settings()
+    cap_arenas(settings.malloc_arenas)  # before the process starts its threads
+    return create_app(settings, serving=True)

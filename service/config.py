@@ -29,6 +29,11 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="A write body not received in full by then is a 408"
     )
     log_level: str = "info"
+    malloc_arenas: int = Field(
+        default=2,
+        ge=0,
+        description="glibc malloc arenas of a serving process (service/malloc_arenas.py); 0: glibc's default",
+    )
 
     # The live stream (GET /events/stream).
     stream_ping_seconds: float = Field(
