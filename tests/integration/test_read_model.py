@@ -20,9 +20,11 @@ from events.instants import ONE_MICROSECOND, format_instant, parse_day_or_date_t
 from events.recorders import make_engine
 from events.store import EventStore
 from projections.facts import fact_of
+from projections.sql import rebuild as rebuild_module
 from projections.territory import leaving_instants
 from projections.windows import Page, Window
 from service import state_query
+from service.read_model import rebuild_read_model
 from service.wiring import build_store
 from tests.databases import Databases
 from tests.integration.histories import AREAS, CEASEFIRE_BOUNDS, event_of, growing_histories, histories
@@ -88,7 +90,9 @@ def test_the_read_model_answers_as_the_fold_does(
 
 
 def answers_as_the_fold_does(databases: Databases, history: Any, data: st.DataObject) -> None:
-    """The body, shared with the mutation run's smaller version (test_mutants_read_model.py)."""
+    """The body, shared with the mutation run's smaller version (test_mutants_read_model.py):
+    the model the appends wrote, then the model a rebuild writes from the whole log (in
+    pages of three, so that corrections and what they correct fall in different pages)."""
     engine = make_engine(databases.fresh_url())
     try:
         store = build_store(engine)
@@ -96,26 +100,36 @@ def answers_as_the_fold_does(databases: Databases, history: Any, data: st.DataOb
         as_ofs, known_ats = interesting_instants(store)
         if not known_ats:
             return
-        for _ in range(6):
-            as_of = data.draw(st.sampled_from(as_ofs), label="as_of")
-            known_at = data.draw(st.sampled_from(known_ats), label="known_at")
-            assert state_query.state(store, as_of, known_at) == state_query.reference_state(
-                store, as_of, known_at
-            )
-            area = data.draw(st.sampled_from(AREAS), label="area")
-            for part, scope in (("territory", area), ("talks", None), ("diplomacy", None)):
-                kwargs: dict[str, Any] = {"area": scope} if part == "territory" else {}
-                got = state_query.state(store, as_of, known_at, part, **kwargs)
-                assert got == state_query.reference_state(store, as_of, known_at, part, **kwargs)
-            tracks = list(state_query.reference_state(store, as_of, known_at, "talks")["tracks"])
-            for track in tracks:
-                got = state_query.state(store, as_of, known_at, "talks", track=track)
-                assert got == state_query.reference_state(store, as_of, known_at, "talks", track=track)
-            assert state_query.history(store, area, known_at) == state_query.reference_history(
-                store, area, known_at
-            )
+        same_answers(store, as_ofs, known_ats, data)
+        page, rebuild_module.PAGE = rebuild_module.PAGE, 3
+        try:
+            rebuild_read_model(store, workers=1)
+        finally:
+            rebuild_module.PAGE = page
+        same_answers(store, as_ofs, known_ats, data)
     finally:
         engine.dispose()
+
+
+def same_answers(store: EventStore, as_ofs: list[str], known_ats: list[str], data: st.DataObject) -> None:
+    for _ in range(6):
+        as_of = data.draw(st.sampled_from(as_ofs), label="as_of")
+        known_at = data.draw(st.sampled_from(known_ats), label="known_at")
+        assert state_query.state(store, as_of, known_at) == state_query.reference_state(
+            store, as_of, known_at
+        )
+        area = data.draw(st.sampled_from(AREAS), label="area")
+        for part, scope in (("territory", area), ("talks", None), ("diplomacy", None)):
+            kwargs: dict[str, Any] = {"area": scope} if part == "territory" else {}
+            got = state_query.state(store, as_of, known_at, part, **kwargs)
+            assert got == state_query.reference_state(store, as_of, known_at, part, **kwargs)
+        tracks = list(state_query.reference_state(store, as_of, known_at, "talks")["tracks"])
+        for track in tracks:
+            got = state_query.state(store, as_of, known_at, "talks", track=track)
+            assert got == state_query.reference_state(store, as_of, known_at, "talks", track=track)
+        assert state_query.history(store, area, known_at) == state_query.reference_history(
+            store, area, known_at
+        )
 
 
 def windows(instants: list[str]) -> st.SearchStrategy[Window]:
