@@ -10,12 +10,14 @@ notes) are tried where they decide.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from typing import Any
 
 import pytest
 
+from events import jsonio
 from events.errors import FieldError, InvalidInput
 from events.jsonio import MAX_ARRAY, MAX_DEPTH, MAX_SAFE_INTEGER, _walk, parse_json, parse_json_noting_form
 
@@ -297,3 +299,73 @@ def test_a_new_threads_reader_refuses_and_converts_alike() -> None:
 def test_the_walk_refuses_what_no_json_could_give() -> None:
     with pytest.raises(TypeError, match=r"^unexpected JSON value \(1, 2\)$"):
         _walk((1, 2), "", [])
+
+
+# --- The shortcuts: what is checked a second time, and what is not ------------------------------
+# A wrong shortcut gives the same answers, only slower: every body walked value by value, every
+# batch of 1,000 events walked twice. The module's claim is that most bodies skip the walk and
+# that only a refused shape is walked again to say where; these pin it at the edges.
+
+
+class Calls:
+    """Wraps a function of events.jsonio and counts its calls."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+        self.count = 0
+        original = getattr(jsonio, name)
+
+        def counted(*args: Any) -> Any:
+            self.count += 1
+            return original(*args)
+
+        monkeypatch.setattr(jsonio, name, counted)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": [1, 2.5, "x", true, false, {}], "b": -0.0}',
+        f"[{MAX_SAFE_INTEGER}, -{MAX_SAFE_INTEGER}]",  # the safe edge, as integers
+        f"[{MAX_SAFE_INTEGER}.0, -{MAX_SAFE_INTEGER}.0]",  # and as floats
+        "[1000000000000000, -1000000000000000]",  # long literals, well inside the range
+        '["é", "\U0001f600"]',  # raw non-ASCII is neither NUL nor a lone surrogate
+    ],
+)
+def test_a_body_the_hooks_vouch_for_is_not_walked(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    walks = Calls(monkeypatch, "_walk")
+    parse_json_noting_form(text)
+    assert walks.count == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [f"[{MAX_SAFE_INTEGER + 1}]", f"[{MAX_SAFE_INTEGER + 1}.0]", "[null]", f"[{WALKED}]", '["\ud800"]'],
+)
+def test_a_body_the_hooks_cannot_vouch_for_is_walked(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    walks = Calls(monkeypatch, "_walk")
+    with contextlib.suppress(InvalidInput):
+        parse_json_noting_form(text)
+    assert walks.count > 0  # the walk recurses through the module's name: once per value
+
+
+def test_a_body_with_no_more_brackets_than_levels_allowed_is_not_shape_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    checks = Calls(monkeypatch, "_check_shape")
+    parse_json(nested(MAX_DEPTH))
+    parse_json(items(MAX_ARRAY))  # 9,999 commas
+    assert checks.count == 0
+    parse_json("[" + nested(MAX_DEPTH - 1) + ",[]]")
+    assert checks.count == 1
+
+
+def test_a_shape_at_the_limits_is_not_walked_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    again = Calls(monkeypatch, "_refuse_shape")
+    parse_json("[" + nested(MAX_DEPTH - 1) + ",[]]")
+    parse_json('{"a":' + items(MAX_ARRAY) + ',"b":1}')
+    # An object of more members than an array may hold items is no array.
+    parse_json("{" + ",".join(f'"k{i}":0' for i in range(MAX_ARRAY + 1)) + "}")
+    assert again.count == 0
+    with pytest.raises(InvalidInput):
+        parse_json("[" + nested(MAX_DEPTH) + ",[]]")
+    assert again.count > 0
