@@ -62,7 +62,7 @@ def part_changes(part: str, before: Mapping[str, Any], after: Mapping[str, Any])
     if part not in SCOPED:
         return entry_changes(before, after) or {"added": {}, "removed": {}, "changed": {}}
     key = SCOPED[part]
-    earlier, later = before.get(key, {}), after.get(key, {})
+    earlier, later = before[key], after[key]  # every answer of the part has its map
     differences = {
         name: entry_changes(earlier.get(name), later.get(name)) for name in sorted({*earlier, *later})
     }

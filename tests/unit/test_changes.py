@@ -133,3 +133,15 @@ def test_every_part_of_both_answers_is_compared() -> None:
     assert found["territory"]["areas"]["x"]["added"] == {"claims": [item("a")]}
     assert found["talks"] == {"tracks": {}}
     assert found["diplomacy"]["added"] == {"meetings": [item("m")]}
+
+
+def test_every_list_is_compared_whatever_its_name_sorts_after() -> None:
+    # Lists and scalars are told apart by name, not by where they sort: a list named after
+    # "status" (none is today) is compared like the others.
+    before = {"status": "contested", "claims": [], "zones": [item("z1")]}
+    after = {"status": "contested", "claims": [item("c")], "zones": [item("z2")]}
+    assert entry_changes(before, after) == {
+        "added": {"claims": [item("c")], "zones": [item("z2")]},
+        "removed": {"zones": [item("z1")]},
+        "changed": {},
+    }
