@@ -23,7 +23,8 @@ Changes = dict[str, list[tuple[int, bool]]]
 _worker: dict[str, object] = {}
 
 
-def _start(url: str, tables: ModelTables, changes: Changes) -> None:
+def _start(url: str, tables: ModelTables | None, changes: Changes) -> None:
+    """A worker's start: `tables` to write into, or None for a worker that only computes."""
     _worker.update(engine=make_engine(url), tables=tables, changes=changes)
 
 
@@ -82,6 +83,6 @@ def compute_in_workers(
     log order, and the caller writes them; (last position, rows, items) per page."""
     ranges = [(start, min(start + page, until)) for start in range(0, until, page)]
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, _start, (url, ModelTables("", "", "", ""), changes)) as pool:
+    with context.Pool(workers, _start, (url, None, changes)) as pool:
         for (_, last), (rows, items) in zip(ranges, pool.imap(_compute_range, ranges), strict=True):
             yield last, rows, items
