@@ -330,3 +330,38 @@ def test_every_meeting_so_far_and_the_latest_statement_per_speaker() -> None:
     assert ids(diplomacy["meetings"]) == [moscow.id, vatican.id]
     assert ids(diplomacy["statements"]) == [putin.id, peskov.id]
     assert ids(log.state("2025-04-25")["diplomacy"]["meetings"]) == [moscow.id]
+
+
+def test_a_round_shows_its_parties_place_and_what_it_may_add() -> None:
+    # Only ids were compared: a round's own fields went unchecked (round_fields_1/_2).
+    log = Log()
+    full = log.add(
+        "talks.round_held",
+        "ru-ua",
+        "2025-05-16",
+        parties=["ru", "ua"],
+        place="tr-istanbul",
+        mediator="tr",
+        outcome="prisoner exchange",
+    )
+    plain = log.add("talks.round_held", "ru-ua", "2025-06-02", parties=["ru", "ua"], place="tr-istanbul")
+    assert log.track("ru-ua")["rounds"] == [
+        {
+            "parties": ["ru", "ua"],
+            "place": "tr-istanbul",
+            "mediator": "tr",
+            "outcome": "prisoner exchange",
+            "since": "2025-05-16T00:00:00.000000Z",
+            "tentative": False,
+            "event_id": full.id,
+        },
+        {
+            "parties": ["ru", "ua"],
+            "place": "tr-istanbul",
+            "mediator": None,  # the optional fields are there, as null
+            "outcome": None,
+            "since": "2025-06-02T00:00:00.000000Z",
+            "tentative": False,
+            "event_id": plain.id,
+        },
+    ]
