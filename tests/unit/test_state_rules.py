@@ -365,3 +365,43 @@ def test_a_round_shows_its_parties_place_and_what_it_may_add() -> None:
             "event_id": plain.id,
         },
     ]
+
+
+def test_a_ceasefire_shows_what_was_declared_and_a_date_starts_at_its_first_instant() -> None:
+    # Only ids and status were compared: the item's own fields went unchecked
+    # (ceasefire_fields_*), and no date `starts` was asked about at its first instant.
+    log = Log()
+    truce = log.add(
+        "talks.ceasefire_declared",
+        "ru-ua",
+        "2025-05",
+        parties=["ru", "ua"],
+        declared_by="ua",
+        starts="2025-05-08",
+        ends="2025-05-10",
+        scope="energy infrastructure",
+    )
+    assert log.track("ru-ua", as_of="2025-05-07T23:59:59.999999Z") is None
+    assert log.track("ru-ua", as_of="2025-05-08T00:00:00Z")["ceasefires"] == [
+        {
+            "parties": ["ru", "ua"],
+            "declared_by": "ua",
+            "starts": "2025-05-08",
+            "ends": "2025-05-10",
+            "scope": "energy infrastructure",
+            "since": "2025-05-01T00:00:00.000000Z",
+            "tentative": True,
+            "event_id": truce.id,
+        }
+    ]
+    plain = Log()
+    plain.add(
+        "talks.ceasefire_declared",
+        "ru-ua",
+        "2025-05-08",
+        parties=["ru", "ua"],
+        declared_by="ru",
+        starts="2025-05-08",
+    )
+    [item] = plain.track("ru-ua")["ceasefires"]
+    assert (item["ends"], item["scope"]) == (None, None)
