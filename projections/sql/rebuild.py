@@ -79,9 +79,9 @@ def build(
     until: int,
     progress: Progress = lambda done, total: None,
     *,
-    url: str | None = None,
-    workers: int = 1,
-    one_writer: bool = False,
+    url: str | None,
+    workers: int,
+    one_writer: bool,
 ) -> None:
     """Load the rows, items and slots of every event up to `until` into `tables`, then index
     them. With a database `url` and several `workers`, worker processes read and compute
