@@ -50,3 +50,12 @@ def test_a_sqlite_engine_waits_for_a_lock_and_takes_the_callers_options(tmp_path
             assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30_000
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize(("cores", "workers"), [(None, 1), (1, 1), (2, 2), (3, 3), (4, 4), (16, 4)])
+def test_a_postgresql_rebuild_takes_a_worker_per_core_up_to_four(
+    cores: int | None, workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # rebuild_workers ran only in the rebuild's own processes; nothing pinned its bounds.
+    monkeypatch.setattr("events.recorders.postgres.os.cpu_count", lambda: cores)
+    assert PostgresRecorder.rebuild_workers(PostgresRecorder.__new__(PostgresRecorder)) == workers
