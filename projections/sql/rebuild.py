@@ -145,9 +145,9 @@ def rebuild(
     locked: Transactions,
     progress: Progress = lambda done, total: None,
     *,
-    url: str | None = None,
-    workers: int = 1,
-    one_writer: bool = False,
+    url: str | None,
+    workers: int,
+    one_writer: bool,
 ) -> Rebuilt:
     """`transactions()` opens a short write transaction; `locked()` one holding the append
     lock; `url` and `workers` let the bulk load run in worker processes."""
