@@ -150,3 +150,21 @@ def test_an_empty_log_rebuilds_to_an_empty_model(store: EventStore) -> None:
     rebuilt = rebuild_read_model(store, workers=1)  # head_position_5: an empty log's head as 1
     assert (rebuilt.events, rebuilt.caught_up) == (0, 0)
     assert positions(store, "state_rows") == set()
+
+
+def test_events_appended_close_to_the_end_are_caught_up_under_the_append_lock(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Fewer than CLOSE_ENOUGH behind: no catch-up outside the lock, all of it inside
+    # (rebuild_50/_51 gave that catch-up no connection or no tables).
+    monkeypatch.setattr(rebuild_module, "PAGE", 4)
+    load_seed(store)
+    late = []
+
+    def progress(done: int, total: int) -> None:
+        if not late:
+            late.append(store.append([draft_from_json(claim("a-late"))]).events[0])
+
+    rebuilt = rebuild_read_model(store, progress, workers=1)
+    assert (rebuilt.events, rebuilt.caught_up) == (17, 1)
+    assert late[0].position in positions(store, "state_items")

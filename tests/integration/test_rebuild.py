@@ -83,6 +83,9 @@ def test_a_rebuild_during_appends_matches_the_fold(
     rebuilt = rebuild_read_model(store, progress)
     assert rebuilt.caught_up > 0, "events appended during the rebuild were caught up"
     assert rebuilt.events == store.cut(None)
+    # What a progress bar is given: counts, never above their total, ending at the whole.
+    assert all(isinstance(d, int) and isinstance(t, int) and 0 <= d <= t for d, t in calls)
+    assert calls[-1] == (rebuilt.events, rebuilt.events)
     with store.engine.connect() as conn:
         assert conn.execute(select(read_models.c.active, read_models.c.building)).one() == (
             rebuilt.generation,
@@ -104,7 +107,8 @@ def test_a_rebuild_claimed_by_another_is_abandoned(store: EventStore) -> None:
         with store.engine.begin() as conn:
             conn.execute(update(read_models).values(building=99))
 
-    with pytest.raises(rebuild_module.RebuildSuperseded):
+    whole = r"^generation 99 was claimed while 2 was built$"
+    with pytest.raises(rebuild_module.RebuildSuperseded, match=whole):
         rebuild_read_model(store, meanwhile)
     with store.engine.connect() as conn:
         assert conn.execute(select(read_models.c.active)).scalar_one() == 1
