@@ -14,6 +14,7 @@ from sqlalchemy import Connection, inspect, text, update
 from sqlalchemy.exc import IntegrityError
 
 from events.drafts import draft_from_json
+from events.envelope import StoredEvent
 from events.recorders.sql import write_transaction
 from events.store import EventStore
 from projections.sql import rebuild as rebuild_module
@@ -159,7 +160,7 @@ def test_events_appended_close_to_the_end_are_caught_up_under_the_append_lock(
     # (rebuild_50/_51 gave that catch-up no connection or no tables).
     monkeypatch.setattr(rebuild_module, "PAGE", 4)
     load_seed(store)
-    late = []
+    late: list[StoredEvent] = []
 
     def progress(done: int, total: int) -> None:
         if not late:
